@@ -1,0 +1,195 @@
+/*
+ * Driven executors: a thread that runs its own loop (GLFW, libuv, epoll, a
+ * game loop) hosts an executor and serves it when it chooses: px_drain,
+ * px_serve, or a readiness fd / wake hook. The main-thread executor is one
+ * of these (executors/mainthread.c).
+ */
+#include <stdio.h>
+
+#include "error.h"
+#include "executor.h"
+#include "placement.h"
+
+/* Common guard: t non-NULL, driven, alive, and (owner_only) called by its owner. */
+static int check_driven(struct px_thread *t, bool owner_only, const char *what)
+{
+    if (t == NULL) return px__fail(-EINVAL, "%s: executor is NULL", what);
+    if (t->kind == PX__CREATED)
+        return px__fail(-EINVAL, "%s: \"%s\" drives itself (made by px_thread_create)", what, t->name);
+    int r = px__check_alive(t);
+    if (r) return px__fail(r, "%s: \"%s\" is dead after fork()", what, t->name);
+    if (owner_only && px__self() != t)
+        return px__fail(-EPERM, "%s: only the owner thread of \"%s\" (tid %ld) may do this; caller is tid %ld",
+                        what, t->name, t->tid, px__gettid());
+    return 0;
+}
+
+static int closed(struct px_thread *t, const char *what)
+{
+    /* Relaxed: the owner reads its own gate; closing is the owner's act (or done). */
+    if (px__load_relaxed(&t->gate) & PX__GATE_CLOSED)
+        return px__fail(-ESHUTDOWN, "%s: \"%s\" is shut down", what, t->name);
+    return 0;
+}
+
+/* Entering px_drain/px_serve: the owner is inside pinexec (producers need not
+ * fire the hook), the fd is cleared and the hook re-armed. */
+static uint32_t enter_serve(struct px_thread *t)
+{
+    uint32_t prev = px__enter_wait(t);
+    int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with px_thread_fd */
+    if (fd >= 0) px__event_clear(fd);
+    px__store_seq_cst(&t->armed, 1); /* pairs with the exchange in px__notify_away */
+    return prev;
+}
+
+static uint32_t queued(struct px_thread *t)
+{
+    /* Relaxed: a count to bound px_drain; items reserved but unpublished are
+     * skipped by the pop (px_drain never waits). */
+    uint64_t n = px__load_relaxed(&t->tail) - px__load_relaxed(&t->head);
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+int px_drain(px_thread_t *t, unsigned max)
+{
+    int r = check_driven(t, true, "px_drain");
+    if (r == 0) r = closed(t, "px_drain");
+    if (r) return r;
+    uint32_t prev = enter_serve(t);
+    unsigned n = max ? max : queued(t);
+    unsigned ran = n ? px__run_batch(t, n) : 0;
+    px__leave_wait(t, prev);
+    return (int)ran;
+}
+
+int px_serve(px_thread_t *t, int64_t timeout_ns)
+{
+    int r = check_driven(t, true, "px_serve");
+    if (r == 0) r = closed(t, "px_serve");
+    if (r) return r;
+    uint32_t prev = enter_serve(t);
+    unsigned ran = px__run_batch(t, 0);
+    if (ran == 0 && timeout_ns != 0) {
+        uint64_t deadline = timeout_ns > 0 ? px__now_ns() + (uint64_t)timeout_ns : UINT64_MAX;
+        uint32_t spin = t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns;
+        if (timeout_ns > 0 && (uint64_t)timeout_ns < spin) spin = (uint32_t)timeout_ns;
+        bool ready = px__spin_for_work(t, spin);
+        while (!ready) {
+            int64_t left = -1;
+            if (timeout_ns > 0) {
+                uint64_t now = px__now_ns();
+                if (now >= deadline) break;
+                left = (int64_t)(deadline - now);
+            }
+            if (t->wait == PX_WAIT_SPIN) {
+                ready = px__spin_for_work(t, left < 0 || left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
+            } else {
+                px__park(t, NULL, NULL, left);
+                ready = px__ring_ready(t);
+            }
+        }
+        ran = px__run_batch(t, 0);
+    }
+    px__leave_wait(t, prev);
+    return (int)ran;
+}
+
+int px_thread_fd(px_thread_t *t)
+{
+    int r = check_driven(t, false, "px_thread_fd");
+    if (r) return r;
+    int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with the CAS below */
+    if (fd >= 0) return fd;
+    int mine = px__event_open();
+    if (mine < 0) return px__fail(mine, "px_thread_fd: cannot create an eventfd (%s)", px_strerror(mine));
+    int expected = -1;
+    /* Release pairs with the acquire loads of fd in px__notify_away / enter_serve. */
+    if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        px__event_close(mine);
+        return expected;
+    }
+    /* Work queued before the fd existed: readable from the start. seq_cst
+     * fence pairs with px__notify's publish: what we miss here fires the fd. */
+    px__fence_seq_cst();
+    if (queued(t)) px__event_signal(mine);
+    return mine;
+}
+
+int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
+{
+    int r = check_driven(t, true, "px_thread_set_wake");
+    if (r) return r;
+    /* Seqlock write (Boehm, "Can seqlocks get along with programming language
+     * memory models?", 2012); pairs with the reader in px__notify_away. */
+    uint32_t v = px__load_relaxed(&t->hook_seq);
+    px__store_relaxed(&t->hook_seq, v + 1);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&t->hook, wake, memory_order_relaxed);
+    atomic_store_explicit(&t->hook_ctx, ctx, memory_order_relaxed);
+    px__store_release(&t->hook_seq, v + 2);
+    return 0;
+}
+
+int px__driven_shutdown(struct px_thread *t)
+{
+    uint32_t prev = px__enter_wait(t);
+    px__gate_close(t);
+    px__gate_drain(t, t); /* serves t meanwhile */
+    while (px__run_batch(t, 0)) {
+    }
+    px__leave_wait(t, prev == PX__AWAY ? PX__RUNNING : prev);
+    return 0;
+}
+
+int px_thread_attach(px_thread_t **out, const px_thread_options_t *opts)
+{
+    if (out == NULL) return px__fail(-EINVAL, "px_thread_attach: out is NULL");
+    int r = px__options_check(opts);
+    if (r) return r;
+    struct px_thread *self = px__self();
+    if (self != NULL)
+        return px__fail(-EBUSY, "px_thread_attach: this thread (tid %ld) already is executor \"%s\"",
+                        px__gettid(), self->name);
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (set == NULL) return px__fail(-ENOMEM, "px_thread_attach: out of memory");
+    r = px__placement_resolve(opts ? opts->cpus : NULL, opts ? opts->flags : 0, set);
+    if (r == 0) r = px__placement_bind_self(set, opts ? opts->flags : 0);
+    hwloc_bitmap_free(set);
+    if (r) return r;
+    char name[64];
+    if (opts && opts->name) {
+        snprintf(name, sizeof name, "%s", opts->name);
+        px__thread_set_name(opts->name);
+    } else {
+        px__thread_get_name(name, sizeof name);
+    }
+    struct px_thread *t = px__executor_alloc(opts, opts && opts->name ? opts->name : name);
+    if (t == NULL) return px__fail(-ENOMEM, "px_thread_attach: out of memory");
+    t->kind = PX__ATTACHED;
+    t->tid = px__gettid();
+    t->os = px__thread_self();
+    px__store_relaxed(&t->state, PX__AWAY); /* relaxed: not yet shared */
+    px__store_relaxed(&t->armed, 1);
+    px__set_self(t);
+    *out = t;
+    px__clear_error();
+    return 0;
+}
+
+int px_thread_detach(px_thread_t *t)
+{
+    if (t == NULL) return px__fail(-EINVAL, "px_thread_detach: executor is NULL");
+    if (t->kind != PX__ATTACHED)
+        return px__fail(-EINVAL, "px_thread_detach: \"%s\" is %s, not attached", t->name,
+                        t->kind == PX__MAIN ? "the main-thread executor" : "a created executor");
+    if (px__check_alive(t) == 0) {
+        int r = check_driven(t, true, "px_thread_detach");
+        if (r) return r;
+        px__driven_shutdown(t);
+        px__set_self(NULL);
+    }
+    px__executor_free(t);
+    return 0;
+}

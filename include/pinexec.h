@@ -1,0 +1,333 @@
+/*
+ * pinexec: thread-affinity executors.
+ *
+ * Overview
+ * --------
+ * An executor (px_thread_t) is one OS thread that runs functions handed to it.
+ * Three kinds exist, all driven by the same core:
+ *   - created executors (px_thread_create): a dedicated thread, pinned with hwloc
+ *     to the CPUs named by a placement spec, that serves its queue by itself;
+ *   - the main-thread executor (px_mainthread): claimed when the library is
+ *     loaded, served by the process main thread (px_main, px_serve, px_drain);
+ *   - attached executors (px_thread_attach): any thread that runs its own event
+ *     loop and serves its queue when it chooses (px_drain, px_serve, an fd).
+ *
+ * Work reaches an executor through one bounded MPSC ring (a Vyukov-style array
+ * queue with per-cell sequence numbers). A synchronous call (px_call,
+ * px_call_v) keeps its request in the caller's stack frame and allocates
+ * nothing; a post (px_post, px_try_post) occupies a ring cell until it starts
+ * running. The ring is allocated once, at creation.
+ *
+ * Conventions
+ * -----------
+ * Every fallible function returns 0 (or a count where stated) on success and a
+ * negative errno value from <errno.h> on failure; results travel through
+ * out-parameters. After a failure, px_last_error() gives a sentence naming the
+ * offending value, in the failing thread.
+ *
+ * Deadlock freedom: a thread that is itself an executor keeps running the work
+ * queued to its own executor while it waits on another executor (in px_call,
+ * px_call_v, px_post waiting for ring space, px_thread_destroy). A synchronous
+ * call made on the executor's own thread runs inline. So call cycles
+ * (A -> B -> A) complete.
+ *
+ * Ordering: calls and posts made by one thread to one executor run in the order
+ * they were made (per-producer FIFO), except that a synchronous call made on
+ * the executor's own thread runs inline at once.
+ *
+ * Process exit: exit() or a return from main() with live executors does not
+ * wait for them; work still queued then may not run.
+ *
+ * Fields may be added to the option and statistics structures in later minor
+ * versions; zero-initialise them.
+ */
+#ifndef PINEXEC_H
+#define PINEXEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(PX_SHARED)
+#  define PX_EXTERN __declspec(dllexport)
+#elif defined(__GNUC__)
+#  define PX_EXTERN __attribute__((visibility("default")))
+#else
+#  define PX_EXTERN
+#endif
+
+#define PX_VERSION_MAJOR 0
+#define PX_VERSION_MINOR 1
+#define PX_VERSION_PATCH 0
+
+/** Opaque executor handle. */
+typedef struct px_thread px_thread_t;
+/** A function run by px_call or px_post. */
+typedef void (*px_fn)(void *arg);
+/** A function run by px_call_v; its return value is handed back. */
+typedef void *(*px_fn_v)(void *arg);
+
+/** How an idle executor (and a blocked caller) waits. */
+typedef enum px_wait {
+    PX_WAIT_ADAPTIVE = 0, /**< spin up to spin_ns, then sleep in the kernel (default) */
+    PX_WAIT_SPIN,         /**< never sleep: lowest latency, burns its CPU while idle */
+    PX_WAIT_SLEEP         /**< sleep at once when idle */
+} px_wait_t;
+
+/** Fail with -EXDEV/-ENOSYS instead of narrowing the CPU set or running unpinned. */
+#define PX_PIN_STRICT (1u << 0)
+
+/** Largest ring capacity (posts), 2^20. */
+#define PX_CAPACITY_MAX (1u << 20)
+/** Ring capacity used when px_thread_options_t.capacity is 0. */
+#define PX_CAPACITY_DEFAULT 1024u
+
+/**
+ * Executor options; a zero-initialised struct (or NULL) means the defaults.
+ *
+ * Placement spec grammar (cpus):
+ *   - OS-index lists as taskset -c takes them: "2", "0-3", "0,2-3";
+ *   - topology objects by logical index as lstopo numbers them, counting all of
+ *     the machine's objects (also those outside the allowed set): "pu:3",
+ *     "core:1", "core:0-1", "numa:0" (or "node:0"), "package:0", "l3:0", the
+ *     nested form "package:0.core:1", and "all".
+ */
+typedef struct px_thread_options {
+    const char *name;  /**< OS thread name (the OS keeps 15 chars); NULL: "px-<n>" */
+    const char *cpus;  /**< placement spec; NULL or "": the whole allowed set */
+    unsigned capacity; /**< posts the ring holds; 0: 1024; rounded up to a power of two */
+    px_wait_t wait;    /**< idle policy */
+    unsigned spin_ns;  /**< ADAPTIVE spin budget in ns before sleeping; 0: the default */
+    unsigned flags;    /**< PX_PIN_STRICT */
+} px_thread_options_t;
+
+/** Counters of one executor; all monotonic except cpu_ns, max_depth. */
+typedef struct px_stats {
+    uint64_t calls;        /**< synchronous calls run from the queue */
+    uint64_t inline_calls; /**< synchronous calls made on the executor's own thread, run inline */
+    uint64_t posts;        /**< posts run */
+    uint64_t parks;        /**< times the executor thread went to sleep in the kernel */
+    uint64_t wakes;        /**< wake-ups (syscalls) issued to it by producers */
+    uint64_t cpu_ns;       /**< CPU time used by the executor thread so far, ns */
+    uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled per batch */
+} px_stats_t;
+
+/**
+ * Create an executor: start a thread, name it, bind it to the CPUs of
+ * opts->cpus and allocate its ring on the NUMA node of those CPUs.
+ *
+ * \param out   receives the handle on success; untouched on failure.
+ * \param opts  options, or NULL for the defaults (see px_thread_options_t).
+ * \return 0 on success;
+ *   -EINVAL  out is NULL, capacity > PX_CAPACITY_MAX, wait is unknown, flags has
+ *            unknown bits, or the spec is unparsable / names an object or OS
+ *            index this machine does not have;
+ *   -EXDEV   the spec's CPUs all lie outside the process's allowed set, or
+ *            partly outside with PX_PIN_STRICT;
+ *   -ENOSYS  the OS cannot bind threads and PX_PIN_STRICT is set;
+ *   -ENOMEM  out of memory; -EAGAIN  the OS refused a new thread;
+ *   another negative errno from a failed binding.
+ * \threadsafety Any thread; also from inside a call running on an executor.
+ * \note The binding is in place when this returns; nothing is left behind on failure.
+ */
+PX_EXTERN int px_thread_create(px_thread_t **out, const px_thread_options_t *opts);
+
+/**
+ * Stop an executor created by px_thread_create, run everything it accepted, join
+ * its thread and free it.
+ *
+ * While it runs, calls and posts return -ESHUTDOWN without running; every call
+ * and post accepted before runs exactly once; producers blocked on it are
+ * released. Once it returns the handle is gone: using it is a use-after-free.
+ * Called in a fork() child on an inherited executor, it frees the handle
+ * without joining.
+ *
+ * \param t  the executor.
+ * \return 0 on success; -EINVAL t is NULL, or t is the main-thread executor or an
+ *   attached executor (use px_thread_detach); -EDEADLK called on t's own thread
+ *   (nothing changed); -EALREADY another px_thread_destroy of t is running.
+ * \threadsafety Any thread but t's own; from inside a call running on another
+ *   executor it keeps serving that executor's queue while it waits.
+ * \memory Everything t's functions wrote is visible to the caller on return.
+ */
+PX_EXTERN int px_thread_destroy(px_thread_t *t);
+
+/**
+ * Run fn(arg) on t's thread and wait until it returned.
+ *
+ * Everything the caller wrote before the call is visible to fn; everything fn
+ * wrote is visible to the caller after px_call returns. Allocates nothing.
+ * Made on t's own thread, fn runs inline at once.
+ *
+ * \param t executor; \param fn function; \param arg its argument.
+ * \return 0 after fn returned; -EINVAL t or fn is NULL; -ESHUTDOWN t is being
+ *   destroyed or detached (or the main thread has left px_main) and fn did not
+ *   run; -ESRCH t was inherited across fork() and is dead.
+ * \threadsafety Any thread; also from inside a call running on an executor,
+ *   which keeps serving its own queue while it waits (cycles complete).
+ */
+PX_EXTERN int px_call(px_thread_t *t, px_fn fn, void *arg);
+
+/**
+ * As px_call, for a function with a result.
+ *
+ * \param result receives fn's return value when non-NULL (only on success).
+ * \return as px_call.
+ * \threadsafety As px_call.
+ */
+PX_EXTERN int px_call_v(px_thread_t *t, px_fn_v fn, void *arg, void **result);
+
+/**
+ * Queue fn(arg) to run on t's thread and return without waiting for it.
+ *
+ * Waits while the ring is full (a thread that is an executor keeps serving its
+ * own queue meanwhile). Everything the caller wrote before the post is visible
+ * to fn. Allocates nothing.
+ *
+ * \return 0 once queued; -EINVAL t or fn is NULL; -EAGAIN the ring is full and
+ *   the caller is t's own thread (it never waits on itself); -ESHUTDOWN t is
+ *   being destroyed or detached; -ESRCH t is dead after fork().
+ * \threadsafety Any thread; also from inside a call running on an executor.
+ */
+PX_EXTERN int px_post(px_thread_t *t, px_fn fn, void *arg);
+
+/**
+ * As px_post, but never waits: -EAGAIN when the ring is full.
+ * \threadsafety Any thread; also from inside a call running on an executor.
+ */
+PX_EXTERN int px_try_post(px_thread_t *t, px_fn fn, void *arg);
+
+/**
+ * The executor whose thread is calling, or NULL: inside a created executor's
+ * thread, an attached thread, or the main thread (the main-thread executor).
+ * \threadsafety Any thread.
+ */
+PX_EXTERN px_thread_t *px_thread_current(void);
+
+/**
+ * Write the CPUs t's thread is bound to, read back from the OS, in hwloc list
+ * format ("1", "0-3,6").
+ * \param buf destination; \param len its size in bytes (including the NUL).
+ * \return 0; -EINVAL t or buf is NULL; -ERANGE len is too small (buf holds a
+ *   truncated string when len > 0); -ESRCH t is dead after fork(); another
+ *   negative errno when the OS refuses to report the binding.
+ * \threadsafety Any thread.
+ */
+PX_EXTERN int px_thread_cpus(const px_thread_t *t, char *buf, size_t len);
+
+/**
+ * OS thread id (gettid) of t's thread; -EINVAL when t is NULL.
+ * \threadsafety Any thread.
+ */
+PX_EXTERN long px_thread_tid(const px_thread_t *t);
+
+/**
+ * The name as given at creation (or "px-<n>", or "main" for the main-thread
+ * executor); the OS thread name is its first 15 characters. NULL when t is NULL.
+ * \threadsafety Any thread; the string lives as long as t.
+ */
+PX_EXTERN const char *px_thread_name(const px_thread_t *t);
+
+/**
+ * Read t's counters.
+ * \return 0; -EINVAL t or out is NULL.
+ * \threadsafety Any thread; the counters are read without stopping t
+ *   (each is exact, the set is not a snapshot).
+ */
+PX_EXTERN int px_thread_stats(const px_thread_t *t, px_stats_t *out);
+
+/** Text for a negative errno (also accepts a positive one). Never NULL. */
+PX_EXTERN const char *px_strerror(int err);
+
+/**
+ * The detail of the last failure in the calling thread, naming the offending
+ * value ("" when none). Valid until the thread's next pinexec call.
+ */
+PX_EXTERN const char *px_last_error(void);
+
+/** "MAJOR.MINOR.PATCH" of the library in use. */
+PX_EXTERN const char *px_version(void);
+
+/* ------------------------------------------------------------------------- */
+/* Main thread and driven executors (see docs/mainthread.md)                  */
+/* ------------------------------------------------------------------------- */
+
+/**
+ * Run fn(arg) on a new thread while the calling (main) thread serves
+ * px_mainthread(); when fn returns, run what is still queued and return fn's
+ * result. Afterwards calls and posts to the main executor return -ESHUTDOWN.
+ *
+ * \return fn's result; -EINVAL fn is NULL; -EPERM not called on the main thread
+ *   (nothing started); -EBUSY px_main is already running (also when nested in a
+ *   call it serves); -ESHUTDOWN px_main already returned; -EAGAIN the thread
+ *   for fn could not be started.
+ * \threadsafety Main thread only.
+ */
+PX_EXTERN int px_main(int (*fn)(void *arg), void *arg);
+
+/** The main-thread executor; never NULL. \threadsafety Any thread. */
+PX_EXTERN px_thread_t *px_mainthread(void);
+
+/** Whether the calling thread is the process main thread (tid == pid). */
+PX_EXTERN bool px_is_main_thread(void);
+
+/**
+ * Make the calling thread an executor that it drives itself (px_drain,
+ * px_serve, px_thread_fd). Placement options apply to the calling thread; a
+ * NULL name leaves the thread's name as it is.
+ * \return 0; -EINVAL bad arguments (checked before anything else); -EBUSY the
+ *   thread already is an executor (the main thread is); placement errors as for
+ *   px_thread_create.
+ * \threadsafety Any thread that is not yet an executor.
+ */
+PX_EXTERN int px_thread_attach(px_thread_t **out, const px_thread_options_t *opts);
+
+/**
+ * Run what is queued to an attached executor, refuse new work (-ESHUTDOWN) and
+ * free it. \return 0; -EINVAL t is NULL, created or the main executor;
+ * -EPERM not called by the owner. \threadsafety Owner thread only.
+ */
+PX_EXTERN int px_thread_detach(px_thread_t *t);
+
+/**
+ * Run at most max queued items (0: all that are queued when it starts) on the
+ * owner thread; never waits. \return the number run; -EINVAL t is NULL or
+ * self-driven; -EPERM not the owner; -ESHUTDOWN the main executor after px_main.
+ * \threadsafety Owner thread only; may be nested inside a call it runs.
+ */
+PX_EXTERN int px_drain(px_thread_t *t, unsigned max);
+
+/**
+ * Wait up to timeout_ns (negative: forever) for work, run what is queued and
+ * return the number run (0 on timeout). Errors as px_drain.
+ * \threadsafety Owner thread only.
+ */
+PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
+
+/**
+ * A file descriptor that is readable while work is queued to t (eventfd on
+ * Linux); px_drain/px_serve clear it. Owned by t.
+ * \return the fd; -EINVAL t is NULL or self-driven; another negative errno if
+ *   the OS refuses. \threadsafety Any thread.
+ */
+PX_EXTERN int px_thread_fd(px_thread_t *t);
+
+/**
+ * Set the hook a producer calls after queuing work while the owner is outside
+ * px_serve/px_drain and not waiting on another executor: at most once after the
+ * owner last entered px_drain or px_serve. wake(ctx) runs on the producer's
+ * thread and must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
+ * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner.
+ * \threadsafety Owner thread only.
+ */
+PX_EXTERN int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PINEXEC_H */

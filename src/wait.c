@@ -1,0 +1,249 @@
+/*
+ * The wait protocol: how an executor's owner parks and how producers and
+ * completers wake it, without lost wake-ups and without syscalls while the
+ * owner is awake. docs/design.md walks through every interleaving; the
+ * Promela model in docs/model/ checks them.
+ *
+ * Park (owner):  state = PARKED (seq_cst); fence; re-check ring and stop; sleep.
+ * Notify (producer): publish cell (seq_cst xchg); load state (seq_cst);
+ *                    if PARKED: CAS to RUNNING and futex-wake.
+ * Both sides store then load with seq_cst, so at least one sees the other
+ * (the store-buffering litmus test is forbidden under seq_cst).
+ */
+#include <limits.h>
+
+#include "executor.h"
+
+/* Spin this many pause rounds between clock reads. */
+#define SPIN_CHECK_EVERY 64u
+
+void px__notify_slow(struct px_thread *t, uint32_t s)
+{
+    if (s == PX__PARKED) {
+        uint32_t expected = PX__PARKED;
+        /* seq_cst CAS: only one waker pays the syscall per park; pairs with
+         * the exchange in px__park after the sleep. */
+        if (px__cas_seq_cst(&t->state, &expected, PX__RUNNING)) {
+            px__futex_wake(&t->state, 1);
+            /* Relaxed: a statistic, read without ordering. */
+            px__fetch_add_relaxed(&t->wakes, 1);
+        }
+    } else if (s == PX__AWAY) {
+        px__notify_away(t);
+    }
+}
+
+void px__notify_away(struct px_thread *t)
+{
+    /* seq_cst pairs with the re-arming store in px__enter_serve: one hook call
+     * and one fd write per arm, whoever gets there first. */
+    if (px__load_relaxed(&t->armed) == 0 || px__xchg_seq_cst(&t->armed, 0) == 0) return;
+    /* Acquire pairs with the release store of fd in px_thread_fd. */
+    int fd = atomic_load_explicit(&t->fd, memory_order_acquire);
+    if (fd >= 0) px__event_signal(fd);
+    void (*hook)(void *);
+    void *ctx;
+    uint32_t v;
+    do { /* seqlock read; pairs with the release stores in px_thread_set_wake */
+        v = px__load_acquire(&t->hook_seq);
+        hook = atomic_load_explicit(&t->hook, memory_order_relaxed);
+        ctx = atomic_load_explicit(&t->hook_ctx, memory_order_relaxed);
+        px__fence_acquire();
+    } while ((v & 1) || v != px__load_relaxed(&t->hook_seq));
+    if (hook) hook(ctx);
+}
+
+uint32_t px__enter_wait(struct px_thread *self)
+{
+    /* Relaxed: the owner is the only thread that moves state away from AWAY. */
+    uint32_t prev = px__load_relaxed(&self->state);
+    if (prev == PX__AWAY) px__store_seq_cst(&self->state, PX__RUNNING);
+    return prev;
+}
+
+void px__leave_wait(struct px_thread *self, uint32_t prev)
+{
+    if (prev != PX__AWAY) return;
+    /* seq_cst store then re-check: pairs with px__notify's publish + load of
+     * state. Work published while we were RUNNING did not fire the hook, so
+     * fire it now on our behalf if any is still queued. */
+    px__store_seq_cst(&self->state, PX__AWAY);
+    px__fence_seq_cst();
+    if (px__ring_ready(self)) px__notify_away(self);
+}
+
+int px__park(struct px_thread *self, bool (*stop_cond)(void *), void *ctx, int64_t timeout_ns)
+{
+    /* Announce, then re-check (pairs with px__notify: seq_cst store + fence
+     * here, seq_cst publish + seq_cst load there). */
+    px__store_seq_cst(&self->state, PX__PARKED);
+    px__fence_seq_cst();
+    /* Idle owner: whoever sleeps for space in our ring may go on (pairs with
+     * the fence in px__space_wait). */
+    if (px__load_relaxed(&self->space_waiters) != 0) px__wake_space_waiters(self);
+    if (px__ring_ready(self) || px__load_relaxed(&self->stop_req) != NULL ||
+        (stop_cond && stop_cond(ctx))) {
+        px__store_relaxed(&self->state, PX__RUNNING); /* relaxed: nobody waits for RUNNING */
+        return 0;
+    }
+    px__counter_bump(&self->parks, 1);
+    int r = px__futex_wait(&self->state, PX__PARKED, timeout_ns);
+    /* A waker already set RUNNING; after a timeout, signal or spurious wake we
+     * do it. seq_cst: pairs with the CAS in px__notify_slow. */
+    px__xchg_seq_cst(&self->state, PX__RUNNING);
+    return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+}
+
+bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns)
+{
+    if (spin_ns == 0) return px__ring_ready(self);
+    uint64_t deadline = 0;
+    for (unsigned i = 1;; i++) {
+        if (px__ring_ready(self) || px__load_relaxed(&self->stop_req)) return true;
+        px__cpu_relax();
+        if (i % SPIN_CHECK_EVERY == 0) {
+            uint64_t now = px__now_ns();
+            if (deadline == 0) deadline = now + spin_ns;
+            else if (now >= deadline) return px__ring_ready(self);
+        }
+    }
+}
+
+void px__complete(px__req_t *req, void *result)
+{
+    req->result = result;
+    uint32_t expected = PX__REQ_PENDING;
+    /* Fast path: the caller still spins. seq_cst (a release suffices for the
+     * result; seq_cst keeps one ordering story): pairs with the acquire loads
+     * of done in px__call_wait. */
+    if (PX_LIKELY(px__cas_seq_cst(&req->done, &expected, PX__REQ_DONE))) return;
+    /* The caller announced WAITING and cannot leave until it sees DONE, so
+     * req (and the executor it names) stay valid until our last store. */
+    struct px_thread *w = req->waiter;
+    if (w == NULL) {
+        /* Release pairs with the caller's acquire load; the wake may hit a
+         * frame that is already gone, which futex tolerates. */
+        px__store_release(&req->done, PX__REQ_DONE);
+        px__futex_wake(&req->done, 1);
+        return;
+    }
+    /* The caller is an executor parked on its own state word: WAKING keeps it
+     * (and so w) alive while we notify; seq_cst orders the store before
+     * px__notify's load of w->state (Dekker with px__park's re-check). */
+    px__store_seq_cst(&req->done, PX__REQ_WAKING);
+    px__notify(w);
+    px__store_release(&req->done, PX__REQ_DONE); /* pairs with the caller's acquire load */
+}
+
+static bool req_not_waiting(void *ctx)
+{
+    px__req_t *req = ctx;
+    /* Relaxed: only decides whether to sleep; the caller re-reads with acquire. */
+    return px__load_relaxed(&req->done) != PX__REQ_WAITING;
+}
+
+void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns)
+{
+    /* A driven owner waiting here is woken directly, not through its hook. */
+    uint32_t prev = self ? px__enter_wait(self) : PX__RUNNING;
+    /* Spin phase: the common, syscall-free path. */
+    uint64_t deadline = 0;
+    for (unsigned i = 1;; i++) {
+        /* Acquire pairs with the seq_cst CAS / release store in px__complete. */
+        if (PX_LIKELY(px__load_acquire(&req->done) == PX__REQ_DONE)) goto out;
+        if (self && px__run_one(self)) continue;
+        if (spin_ns == 0) break;
+        px__cpu_relax();
+        if (i % SPIN_CHECK_EVERY == 0) {
+            uint64_t now = px__now_ns();
+            if (deadline == 0) deadline = now + spin_ns;
+            else if (now >= deadline) break;
+        }
+    }
+    /* Sleep phase: announce WAITING (seq_cst pairs with the CAS in px__complete). */
+    uint32_t expected = PX__REQ_PENDING;
+    if (!px__cas_seq_cst(&req->done, &expected, PX__REQ_WAITING)) goto out; /* DONE meanwhile */
+    if (self == NULL) {
+        while (px__load_acquire(&req->done) != PX__REQ_DONE) /* pairs with px__complete */
+            px__futex_wait(&req->done, PX__REQ_WAITING, -1);
+        return;
+    }
+    for (;;) {
+        uint32_t d = px__load_acquire(&req->done); /* pairs with px__complete */
+        if (d == PX__REQ_DONE) break;
+        if (d == PX__REQ_WAKING) { /* the completer is between two stores */
+            px__cpu_relax();
+            continue;
+        }
+        if (px__run_one(self)) continue;
+        px__park(self, req_not_waiting, req, -1);
+    }
+out:
+    if (self) px__leave_wait(self, prev);
+}
+
+void px__wake_space_waiters(struct px_thread *t)
+{
+    /* seq_cst pairs with the seq_cst increment of space_waiters and the load of
+     * space_seq in px__space_wait. */
+    px__fetch_add_seq_cst(&t->space_seq, 1);
+    px__futex_wake(&t->space_seq, INT_MAX);
+}
+
+int px__space_wait(struct px_thread *t, struct px_thread *self, uint64_t *pos)
+{
+    int64_t backoff_ns = 20000; /* executor producers poll with backoff, see below */
+    uint32_t prev = self ? px__enter_wait(self) : PX__RUNNING;
+    for (;;) {
+        /* seq_cst: pairs with the increment in px__wake_space_waiters. */
+        uint32_t seq = px__load_seq_cst(&t->space_seq);
+        px__fetch_add_seq_cst(&t->space_waiters, 1);
+        /* Pairs with the fence at the end of px__run_batch / in px__park: either
+         * the consumer sees our increment or we see its head. */
+        px__fence_seq_cst();
+        int r;
+        if (px__load_seq_cst(&t->gate) & PX__GATE_CLOSED) r = -ESHUTDOWN;
+        else r = px__ring_reserve(t, pos);
+        if (r != -EAGAIN) {
+            px__fetch_sub_seq_cst(&t->space_waiters, 1);
+            if (self) px__leave_wait(self, prev);
+            return r;
+        }
+        if (self == NULL) {
+            px__futex_wait(&t->space_seq, seq, -1);
+        } else {
+            /* An executor keeps serving its own queue, so it sleeps on its own
+             * state word; t's consumer does not know it, hence a bounded sleep. */
+            px__fetch_sub_seq_cst(&t->space_waiters, 1);
+            if (px__run_one(self)) continue;
+            px__park(self, NULL, NULL, backoff_ns);
+            if (backoff_ns < 1000000) backoff_ns *= 2;
+            continue;
+        }
+        px__fetch_sub_seq_cst(&t->space_waiters, 1);
+    }
+}
+
+bool px__gate_close(struct px_thread *t)
+{
+    /* seq_cst pairs with the fetch_add in px__gate_enter. */
+    uint64_t g = px__fetch_or_seq_cst(&t->gate, PX__GATE_CLOSED);
+    if (g & PX__GATE_CLOSED) return false;
+    px__wake_space_waiters(t);
+    return true;
+}
+
+void px__gate_drain(struct px_thread *t, struct px_thread *self)
+{
+    /* Users inside the gate never block for long once it is closed (posters
+     * waiting for space were woken), so spin, serve, then yield. */
+    uint32_t prev = self ? px__enter_wait(self) : PX__RUNNING;
+    for (unsigned i = 0;; i++) {
+        /* Acquire pairs with the release decrement in px__gate_leave. */
+        if (px__load_acquire(&t->gate) == PX__GATE_CLOSED) break;
+        if (self && px__run_one(self)) continue; /* self may be t (driven shutdown) */
+        if (i < 100) px__cpu_relax();
+        else px__yield();
+    }
+    if (self) px__leave_wait(self, prev);
+}

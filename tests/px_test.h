@@ -1,0 +1,223 @@
+/*
+ * Shared helpers of the core tests (header-only, so every test stays one
+ * source file): clocks, bounded waits, a gate an executor can be held on, a
+ * thread whose end the test waits for with a bound, and executor creation.
+ *
+ * Rule: nothing here calls a cmocka assert_* on a thread other than the test
+ * thread. Helpers that run on executors only record.
+ */
+#ifndef PX_TEST_H
+#define PX_TEST_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pinexec.h"
+
+#if defined(PX_SANITIZE_THREAD)
+#define PX_TEST_TSAN 1
+#elif defined(__SANITIZE_THREAD__)
+#define PX_TEST_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define PX_TEST_TSAN 1
+#endif
+#endif
+
+/* Generous bound on anything a test waits for: a hang fails the test (and
+ * long before ctest's TIMEOUT), it never passes. */
+#define PX_TEST_BOUND_NS (30ull * 1000000000ull)
+
+static const px_wait_t px_test_modes[] = {PX_WAIT_ADAPTIVE, PX_WAIT_SPIN, PX_WAIT_SLEEP};
+#define PX_TEST_NMODES (sizeof px_test_modes / sizeof px_test_modes[0])
+
+static inline const char *px_test_mode_name(px_wait_t w)
+{
+    switch (w) {
+    case PX_WAIT_ADAPTIVE: return "ADAPTIVE";
+    case PX_WAIT_SPIN: return "SPIN";
+    case PX_WAIT_SLEEP: return "SLEEP";
+    }
+    return "?";
+}
+
+static inline uint64_t px_test_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void px_test_sleep_us(unsigned us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000u, .tv_nsec = (long)(us % 1000000u) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static inline long px_test_gettid(void) { return (long)syscall(SYS_gettid); }
+
+/* Poll cond(ctx) until it holds or timeout_ns passed; true when it holds. */
+static inline bool px_test_wait_until(bool (*cond)(void *), void *ctx, uint64_t timeout_ns)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    for (;;) {
+        if (cond(ctx)) return true;
+        if (px_test_now_ns() > deadline) return cond(ctx);
+        px_test_sleep_us(100);
+    }
+}
+
+/* Wait until *flag >= value (acquire: pairs with the writer's release). */
+static inline bool px_test_wait_at_least(_Atomic int *flag, int value, uint64_t timeout_ns)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    for (;;) {
+        if (atomic_load_explicit(flag, memory_order_acquire) >= value) return true;
+        if (px_test_now_ns() > deadline) return false;
+        px_test_sleep_us(100);
+    }
+}
+
+/* ---- a gate to hold an executor inside a call or post ---------------------
+ *
+ *   px_post(t, px_test_gate_hold, &g);   // t stops serving inside the gate
+ *   px_test_gate_wait_entered(&g, 1);    // now t is blocked: fill its ring...
+ *   px_test_gate_open(&g);               // ...and let it go on
+ */
+typedef struct px_test_gate {
+    _Atomic int entered; /* executors that reached the gate */
+    _Atomic int open;
+    _Atomic int timed_out; /* the hold gave up after PX_TEST_BOUND_NS (a test bug) */
+} px_test_gate_t;
+
+static inline void px_test_gate_init(px_test_gate_t *g)
+{
+    atomic_init(&g->entered, 0);
+    atomic_init(&g->open, 0);
+    atomic_init(&g->timed_out, 0);
+}
+
+/* px_fn: runs on the executor; blocks until the gate opens (bounded). */
+static inline void px_test_gate_hold(void *arg)
+{
+    px_test_gate_t *g = arg;
+    atomic_fetch_add_explicit(&g->entered, 1, memory_order_release); /* pairs with wait_entered */
+    uint64_t deadline = px_test_now_ns() + PX_TEST_BOUND_NS;
+    while (!atomic_load_explicit(&g->open, memory_order_acquire)) { /* pairs with gate_open */
+        if (px_test_now_ns() > deadline) {
+            atomic_store(&g->timed_out, 1);
+            return;
+        }
+        px_test_sleep_us(50);
+    }
+}
+
+static inline bool px_test_gate_wait_entered(px_test_gate_t *g, int n)
+{
+    return px_test_wait_at_least(&g->entered, n, PX_TEST_BOUND_NS);
+}
+
+static inline void px_test_gate_open(px_test_gate_t *g)
+{
+    atomic_store_explicit(&g->open, 1, memory_order_release);
+}
+
+/* ---- threads whose end is awaited with a bound ----------------------------- */
+
+typedef struct px_test_thread {
+    pthread_t th;
+    void *(*fn)(void *);
+    void *arg;
+    void *ret;
+    _Atomic int done;
+    bool joined;
+} px_test_thread_t;
+
+static inline void *px_test_thread_main(void *p)
+{
+    px_test_thread_t *t = p;
+    t->ret = t->fn(t->arg);
+    atomic_store_explicit(&t->done, 1, memory_order_release); /* pairs with px_test_thread_join */
+    return NULL;
+}
+
+static inline void px_test_thread_start(px_test_thread_t *t, void *(*fn)(void *), void *arg)
+{
+    t->fn = fn;
+    t->arg = arg;
+    t->ret = NULL;
+    t->joined = false;
+    atomic_init(&t->done, 0);
+    assert_int_equal(pthread_create(&t->th, NULL, px_test_thread_main, t), 0);
+}
+
+/* Whether the thread finished within timeout_ns (then it is joined). */
+static inline bool px_test_thread_join_within(px_test_thread_t *t, uint64_t timeout_ns)
+{
+    if (!px_test_wait_at_least(&t->done, 1, timeout_ns)) return false;
+    pthread_join(t->th, NULL);
+    t->joined = true;
+    return true;
+}
+
+/* Join with the standard bound; a thread that does not finish fails the test. */
+static inline void px_test_thread_join(px_test_thread_t *t)
+{
+    bool ok = px_test_thread_join_within(t, PX_TEST_BOUND_NS);
+    if (!ok) fail_msg("a helper thread did not finish within %llu s",
+                      (unsigned long long)(PX_TEST_BOUND_NS / 1000000000ull));
+}
+
+/* ---- executors ----------------------------------------------------------- */
+
+static inline px_thread_t *px_test_create(px_wait_t wait, unsigned capacity, const char *name)
+{
+    px_thread_options_t o = {.name = name, .capacity = capacity, .wait = wait};
+    px_thread_t *t = NULL;
+    int r = px_thread_create(&t, &o);
+    if (r != 0) fail_msg("px_thread_create(%s, capacity %u): %d %s", px_test_mode_name(wait), capacity,
+                         r, px_last_error());
+    assert_non_null(t);
+    return t;
+}
+
+static inline void px_test_destroy(px_thread_t *t)
+{
+    int r = px_thread_destroy(t);
+    if (r != 0) fail_msg("px_thread_destroy: %d %s", r, px_last_error());
+}
+
+static inline void px_test_noop(void *arg) { (void)arg; }
+
+/* px_fn: one more run; the counter is only written by the executor's thread. */
+static inline void px_test_count(void *arg) { ++*(unsigned long *)arg; }
+
+/* Wait until everything posted to t by this thread before has run (FIFO). */
+static inline void px_test_flush(px_thread_t *t) { assert_int_equal(px_call(t, px_test_noop, NULL), 0); }
+
+static inline px_stats_t px_test_stats(px_thread_t *t)
+{
+    px_stats_t s;
+    memset(&s, 0, sizeof s);
+    assert_int_equal(px_thread_stats(t, &s), 0);
+    return s;
+}
+
+#endif /* PX_TEST_H */

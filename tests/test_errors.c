@@ -1,0 +1,243 @@
+/*
+ * Bad input and error reporting (issue 2, semantics 7): NULL executor,
+ * function or out pointer, unknown flags, bad wait mode, too large a capacity
+ * -> -EINVAL with a px_last_error() text naming the value; nothing runs,
+ * nothing crashes. px_strerror for every errno the API returns; px_version.
+ */
+#include "px_test.h"
+
+/* The last error is non-empty and, when given, mentions `needle`. */
+static void check_error_text(const char *needle)
+{
+    const char *e = px_last_error();
+    assert_non_null(e);
+    assert_true(strlen(e) > 0);
+    if (needle && !strstr(e, needle)) fail_msg("px_last_error() \"%s\" does not mention \"%s\"", e, needle);
+}
+
+static unsigned long ran; /* written on executors only, read after a flush */
+static void bump(void *arg)
+{
+    (void)arg;
+    ran++;
+}
+static void *bump_v(void *arg)
+{
+    bump(arg);
+    return arg;
+}
+
+static void test_errors_null_executor(void **state)
+{
+    (void)state;
+    void *res = &res;
+    assert_int_equal(px_call(NULL, bump, NULL), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_call_v(NULL, bump_v, NULL, &res), -EINVAL);
+    check_error_text("NULL");
+    assert_ptr_equal(res, &res);
+    assert_int_equal(px_post(NULL, bump, NULL), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_try_post(NULL, bump, NULL), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_thread_destroy(NULL), -EINVAL);
+    check_error_text("NULL");
+    px_stats_t s;
+    assert_int_equal(px_thread_stats(NULL, &s), -EINVAL);
+    check_error_text("NULL");
+    char buf[64];
+    assert_int_equal(px_thread_cpus(NULL, buf, sizeof buf), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_thread_tid(NULL), -EINVAL);
+    check_error_text("NULL");
+    assert_null(px_thread_name(NULL));
+    assert_int_equal(ran, 0);
+}
+
+static void test_errors_null_function_and_out(void **state)
+{
+    (void)state;
+    px_thread_t *t = px_test_create(PX_WAIT_ADAPTIVE, 0, "errs");
+    ran = 0;
+    px_test_flush(t);
+    void *res = &res;
+    assert_int_equal(px_call(t, NULL, NULL), -EINVAL);
+    check_error_text("function");
+    assert_int_equal(px_call_v(t, NULL, NULL, &res), -EINVAL);
+    check_error_text("function");
+    assert_ptr_equal(res, &res);
+    assert_int_equal(px_post(t, NULL, NULL), -EINVAL);
+    check_error_text("function");
+    assert_int_equal(px_try_post(t, NULL, NULL), -EINVAL);
+    check_error_text("function");
+    assert_int_equal(px_thread_stats(t, NULL), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_thread_cpus(t, NULL, 16), -EINVAL);
+    check_error_text("NULL");
+    assert_int_equal(px_thread_create(NULL, NULL), -EINVAL);
+    check_error_text("NULL");
+    px_thread_options_t o = {.name = "x"};
+    assert_int_equal(px_thread_create(NULL, &o), -EINVAL);
+    check_error_text(NULL);
+    /* The executor is unharmed and nothing ran. */
+    px_test_flush(t);
+    assert_int_equal(ran, 0);
+    px_stats_t s = px_test_stats(t);
+    assert_int_equal(s.calls, 2); /* the two flushes */
+    assert_int_equal(s.posts, 0);
+    px_test_destroy(t);
+}
+
+typedef struct inner_null {
+    px_thread_t *t;
+    int rc[4];
+} inner_null_t;
+
+static void null_from_inside(void *arg)
+{
+    inner_null_t *x = arg;
+    x->rc[0] = px_call(x->t, NULL, NULL);
+    x->rc[1] = px_call_v(x->t, NULL, NULL, NULL);
+    x->rc[2] = px_post(x->t, NULL, NULL);
+    x->rc[3] = px_try_post(x->t, NULL, NULL);
+}
+
+static void test_errors_null_function_on_own_thread(void **state)
+{
+    (void)state;
+    px_thread_t *t = px_test_create(PX_WAIT_SLEEP, 0, NULL);
+    inner_null_t x = {.t = t};
+    assert_int_equal(px_call(t, null_from_inside, &x), 0);
+    for (int i = 0; i < 4; i++) assert_int_equal(x.rc[i], -EINVAL);
+    px_test_destroy(t);
+}
+
+/* Creation with bad options: -EINVAL, the value named, *out untouched. */
+static void expect_create_einval(const px_thread_options_t *o, const char *needle)
+{
+    px_thread_t *sentinel = (px_thread_t *)&sentinel;
+    px_thread_t *t = sentinel;
+    assert_int_equal(px_thread_create(&t, o), -EINVAL);
+    assert_ptr_equal(t, sentinel);
+    check_error_text(needle);
+}
+
+static void test_errors_bad_options(void **state)
+{
+    (void)state;
+    expect_create_einval(&(px_thread_options_t){.flags = 1u << 5}, "0x20");
+    expect_create_einval(&(px_thread_options_t){.flags = PX_PIN_STRICT | 0x80000000u}, "0x80000000");
+    expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)3}, "3");
+    expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)-1}, "-1");
+    expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)77}, "77");
+    expect_create_einval(&(px_thread_options_t){.capacity = PX_CAPACITY_MAX + 1}, "1048577");
+    expect_create_einval(&(px_thread_options_t){.capacity = 3000000}, "3000000");
+    /* The largest valid values are fine. */
+    px_thread_t *t = NULL;
+    px_thread_options_t ok = {.wait = PX_WAIT_SLEEP, .flags = 0, .capacity = PX_CAPACITY_MAX};
+    assert_int_equal(px_thread_create(&t, &ok), 0);
+    px_test_destroy(t);
+    /* NULL options: the defaults. */
+    t = NULL;
+    assert_int_equal(px_thread_create(&t, NULL), 0);
+    px_test_flush(t);
+    px_test_destroy(t);
+}
+
+static void test_errors_destroy_main_executor(void **state)
+{
+    (void)state;
+    assert_int_equal(px_thread_destroy(px_mainthread()), -EINVAL);
+    check_error_text("main");
+    /* The main executor still works (inline on the main thread). */
+    ran = 0;
+    assert_int_equal(px_call(px_mainthread(), bump, NULL), 0);
+    assert_int_equal(ran, 1);
+}
+
+/* The last error is per thread. */
+typedef struct err_thread {
+    char seen_before[256];
+    char seen_after[256];
+    int rc;
+} err_thread_t;
+
+static void *other_thread_errors(void *arg)
+{
+    err_thread_t *e = arg;
+    snprintf(e->seen_before, sizeof e->seen_before, "%s", px_last_error());
+    e->rc = px_post(NULL, bump, NULL);
+    snprintf(e->seen_after, sizeof e->seen_after, "%s", px_last_error());
+    return NULL;
+}
+
+static void test_errors_last_error_is_per_thread(void **state)
+{
+    (void)state;
+    px_thread_options_t o = {.capacity = PX_CAPACITY_MAX * 2};
+    px_thread_t *t = NULL;
+    assert_int_equal(px_thread_create(&t, &o), -EINVAL);
+    char mine[256];
+    snprintf(mine, sizeof mine, "%s", px_last_error());
+    assert_non_null(strstr(mine, "2097152"));
+    err_thread_t e;
+    memset(&e, 0, sizeof e);
+    px_test_thread_t th;
+    px_test_thread_start(&th, other_thread_errors, &e);
+    px_test_thread_join(&th);
+    assert_string_equal(e.seen_before, ""); /* a fresh thread has no error */
+    assert_int_equal(e.rc, -EINVAL);
+    assert_true(strlen(e.seen_after) > 0);
+    assert_string_equal(px_last_error(), mine); /* ours unchanged */
+}
+
+/* Every errno the API returns has its own text. */
+static void test_errors_strerror(void **state)
+{
+    (void)state;
+    static const int errs[] = {EINVAL, ESHUTDOWN, ESRCH, EAGAIN, EDEADLK, EXDEV, ENOSYS, EPERM,
+                               EBUSY, ERANGE, ENOMEM, ETIMEDOUT, EALREADY};
+    const size_t n = sizeof errs / sizeof errs[0];
+    for (size_t i = 0; i < n; i++) {
+        const char *s = px_strerror(-errs[i]);
+        assert_non_null(s);
+        assert_true(strlen(s) > 0);
+        assert_string_equal(px_strerror(errs[i]), s); /* positive accepted too */
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(px_strerror(-errs[j]), s) == 0)
+                fail_msg("px_strerror(-%d) and px_strerror(-%d) are both \"%s\"", errs[i], errs[j], s);
+        }
+        assert_null(strstr(s, "Unknown error"));
+    }
+    /* pinexec's own meaning where it differs from the C library's. */
+    assert_non_null(strstr(px_strerror(-ESHUTDOWN), "shut"));
+    assert_non_null(strstr(px_strerror(-EAGAIN), "full"));
+    assert_non_null(strstr(px_strerror(-ESRCH), "fork"));
+    assert_non_null(px_strerror(0));
+    assert_non_null(px_strerror(-99999));
+    assert_non_null(px_strerror(INT32_MIN + 1));
+}
+
+static void test_errors_version(void **state)
+{
+    (void)state;
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d.%d.%d", PX_VERSION_MAJOR, PX_VERSION_MINOR, PX_VERSION_PATCH);
+    assert_non_null(px_version());
+    assert_string_equal(px_version(), expect);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errors_null_executor),
+        cmocka_unit_test(test_errors_null_function_and_out),
+        cmocka_unit_test(test_errors_null_function_on_own_thread),
+        cmocka_unit_test(test_errors_bad_options),
+        cmocka_unit_test(test_errors_destroy_main_executor),
+        cmocka_unit_test(test_errors_last_error_is_per_thread),
+        cmocka_unit_test(test_errors_strerror),
+        cmocka_unit_test(test_errors_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,109 @@
+/*
+ * Helpers of the stress tier (tests/test_stress*.c): iteration counts scaled
+ * down under sanitizers, a per-thread PRNG, item encoding for exactly-once
+ * and per-producer-order accounting, and a thread barrier with a bound.
+ *
+ * Scaling: every count goes through stress_n(normal). It is divided by 20
+ * under ThreadSanitizer and by 5 under AddressSanitizer (both slow every
+ * atomic or memory access by an order of magnitude), and multiplied by
+ * PX_STRESS_SCALE from the environment (a float, default 1; e.g. 10 for a
+ * nightly soak). Counts never drop below 1.
+ */
+#ifndef PX_TEST_STRESS_H
+#define PX_TEST_STRESS_H
+
+#include "px_test.h"
+
+#include <stdlib.h>
+
+#if defined(PX_SANITIZE_ADDRESS) || defined(__SANITIZE_ADDRESS__)
+#define PX_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PX_TEST_ASAN 1
+#endif
+#endif
+
+#if defined(PX_TEST_TSAN)
+#define STRESS_DIVISOR 20.0
+#define STRESS_BUILD "tsan"
+#elif defined(PX_TEST_ASAN)
+#define STRESS_DIVISOR 5.0
+#define STRESS_BUILD "asan"
+#else
+#define STRESS_DIVISOR 1.0
+#define STRESS_BUILD "plain"
+#endif
+
+static inline double stress_env_scale(void)
+{
+    const char *s = getenv("PX_STRESS_SCALE");
+    double v = s ? strtod(s, NULL) : 1.0;
+    return v > 0 ? v : 1.0;
+}
+
+/* An iteration count: normal on a plain build, scaled for sanitizers/env. */
+static inline unsigned stress_n(unsigned normal)
+{
+    double v = (double)normal * stress_env_scale() / STRESS_DIVISOR;
+    if (v < 1) return 1;
+    if (v > 4e9) return 4000000000u;
+    return (unsigned)v;
+}
+
+/* xorshift64*: a cheap per-thread PRNG; seeds come from the test. */
+static inline uint64_t stress_rand(uint64_t *s)
+{
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static inline unsigned stress_below(uint64_t *s, unsigned n) { return (unsigned)(stress_rand(s) % n); }
+
+/*
+ * An item is encoded in its argument pointer, so posts need no storage that
+ * outlives the producer: bits 40-55 producer, 32-39 executor, 0-31 the
+ * producer's sequence number towards that executor (its accepted items
+ * counted from 0). call_v returns the argument xor STRESS_MAGIC.
+ */
+#define STRESS_MAGIC ((uintptr_t)0x5A5A000000000000ull)
+
+static inline void *stress_item(unsigned producer, unsigned exec, uint32_t seq)
+{
+    return (void *)(((uintptr_t)producer << 40) | ((uintptr_t)exec << 32) | seq);
+}
+static inline unsigned stress_item_producer(void *a) { return (unsigned)(((uintptr_t)a >> 40) & 0xFFFF); }
+static inline unsigned stress_item_exec(void *a) { return (unsigned)(((uintptr_t)a >> 32) & 0xFF); }
+static inline uint32_t stress_item_seq(void *a) { return (uint32_t)(uintptr_t)a; }
+
+/* Threads in /proc/self/task: detects a thread left behind. */
+static inline int stress_thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL) return -1;
+    char line[256];
+    int n = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1) break;
+    fclose(f);
+    return n;
+}
+
+/* Wait (bounded, polling) until *v == want; true when it did. */
+static inline bool stress_wait_eq(_Atomic unsigned *v, unsigned want, uint64_t timeout_ns)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    unsigned spins = 0;
+    for (;;) {
+        if (atomic_load_explicit(v, memory_order_acquire) == want) return true; /* pairs with the writer's release */
+        if (px_test_now_ns() > deadline) return false;
+        if (++spins < 64) sched_yield();
+        else px_test_sleep_us(50);
+    }
+}
+
+#endif /* PX_TEST_STRESS_H */
