@@ -26,6 +26,9 @@ void px__bench_usage(FILE *f)
             "                  executor on B; A == B: the same PU)\n"
             "  --json          one JSON document on stdout instead of Go lines\n"
             "  --list          print the names of the selected cases and exit\n"
+            "  --glfw          run inside px_glfw_main (needs a display, e.g. xvfb-run):\n"
+            "                  the main-thread call becomes BenchmarkGLFWWake, a call to a\n"
+            "                  main thread waiting in glfwWaitEvents\n"
             "  --progress, --no-progress\n"
             "                  progress line on stderr (default: when it is a terminal)\n"
             "  -h, --help      this text\n"
@@ -171,6 +174,8 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             o->json = true;
         } else if (strcmp(a, "--quick") == 0) {
             o->quick = true;
+        } else if (strcmp(a, "--glfw") == 0) {
+            o->glfw = true;
         } else if (strcmp(a, "--list") == 0) {
             o->list = true;
         } else if (strcmp(a, "--progress") == 0) {

@@ -23,6 +23,7 @@
 #ifndef PX_BENCH_H
 #define PX_BENCH_H
 
+#include <pthread.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +49,7 @@ typedef struct px_bench_opts {
     bool json;        /* one JSON document on stdout instead of Go lines */
     bool quick;       /* short run (make run) */
     bool list;        /* print the case names and exit */
+    bool glfw;        /* run inside px_glfw_main: MainThreadCall becomes GLFWWake */
     bool help;
     int progress;     /* -1 auto (stderr is a tty), 0 never, 1 always */
     int cpus[2];      /* --cpus A,B (OS indexes); -1 when not given */
@@ -104,15 +106,19 @@ typedef struct px_bench_pairs {
 int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, size_t errlen);
 /* Bind the calling thread to OS CPU cpu (-1: the whole allowed set). */
 int px__bench_pin_self(int cpu);
+/* Bind the calling thread to the allowed set without OS CPU cpu (the whole
+ * allowed set when that leaves nothing). */
+int px__bench_pin_self_except(int cpu);
 /* CPUs in the allowed set (the -N suffix of the case names). */
 int px__bench_ncpus(void);
-/* Header lines: "goos: linux" and the like, written to f with prefix. */
+/* The CPU model for the "cpu:" header line (hwloc's CPUModel, else
+ * /proc/cpuinfo, else "unknown"). */
 void px__bench_machine(char *cpu_model, size_t len);
 
 /* ---- cases and the harness (harness.c) ----------------------------------- */
 
 #define PX_BENCH_NAME_MAX 96
-#define PX_BENCH_MAX_TIDS 40
+#define PX_BENCH_MAX_CLOCKS 40
 #define PX_BENCH_MAX_EXTRA 3
 
 /* Case flags. */
@@ -133,7 +139,8 @@ typedef struct px_bench_list {
     px_bench_case_t *v;
     size_t n, cap;
     const px_bench_opts_t *opts;
-    bool main_served; /* the suite runs inside px_main */
+    bool main_served; /* the suite runs inside px_main (or px_glfw_main) */
+    bool glfw;        /* ...inside px_glfw_main */
 } px_bench_list_t;
 
 /* Append a case whose name (printf format) passes the filter. */
@@ -179,8 +186,10 @@ const px_bench_opts_t *px__b_opts(px_b_t *b);
 bool px__b_main_served(px_b_t *b);
 /* Pin the calling thread to the case's caller CPU (pair->a). 0 or -errno. */
 int px__b_pin_caller(px_b_t *b);
-/* Account the CPU time of OS thread tid (the calling thread: px__gettid()). */
-void px__b_track_tid(px_b_t *b, long tid);
+/* Account the CPU time of a thread of this process (the caller: pthread_self()). */
+void px__b_track_thread(px_b_t *b, pthread_t th);
+/* Account the CPU time of the whole process instead of a list of threads. */
+void px__b_track_process(px_b_t *b);
 /* Account an executor: its thread's CPU time and its px_stats.wakes. */
 void px__b_track_executor(px_b_t *b, px_thread_t *t);
 /* Wake-ups per op known by construction (the futex floor issues 2). */
@@ -194,6 +203,9 @@ void px__b_counter(px_b_t *b, const uint64_t *counter, const char *unit);
 int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx);
 void px__b_skip(px_b_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void px__b_fail(px_b_t *b, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A case that is always skipped; its ptr is the reason (a string). */
+void px__bench_skip_case(px_b_t *b);
 
 /* Run case c once into *r (tool.c calls it for every case and run). */
 void px__bench_run_case(const px_bench_case_t *c, const px_bench_opts_t *o, bool main_served,
@@ -213,9 +225,11 @@ void px__bench_alloc_stop(uint64_t *allocs, uint64_t *bytes);
 #define PX_BENCH_POOL_MAX 32
 
 typedef struct px_bench_pool px_bench_pool_t;
-/* Start nthreads threads bound to cpu (-1: the allowed set), idle until a
- * round. work(ctx, index, n) runs n operations. */
-int px__bench_pool_start(px_bench_pool_t **out, unsigned nthreads, int cpu,
+/* Start nthreads threads bound to the allowed set without OS CPU
+ * except_cpu (the executor's: producers never share its CPU, so the curve
+ * shows contention, not the scheduler's placement), idle until a round.
+ * work(ctx, index, n) runs n operations. */
+int px__bench_pool_start(px_bench_pool_t **out, unsigned nthreads, int except_cpu,
                          int (*work)(void *ctx, unsigned index, uint64_t n), void *ctx);
 /* Run one round: each thread runs n operations; returns once all finished:
  * 0, or the first negative errno a thread's work returned. */
@@ -237,6 +251,12 @@ const char *px__bench_wait_name(px_wait_t w);
 /* px_thread_create pinned to OS CPU cpu with a wait mode. 0 or -errno. */
 int px__bench_executor(px_thread_t **out, int cpu, px_wait_t wait, const char *name);
 
+/* The case's executor (px_thread_create), pinned to the pair's CPU b and
+ * tracked; NULL when it could not be created (the case is failed). */
+px_thread_t *px__b_executor(px_b_t *b, px_wait_t wait);
+/* px_thread_destroy, failing the case on error. */
+void px__b_destroy(px_b_t *b, px_thread_t *t);
+
 /* ---- output (output.c) ---------------------------------------------------- */
 
 typedef struct px_bench_report {
@@ -250,7 +270,7 @@ typedef struct px_bench_report {
 
 void px__bench_print_header(FILE *f, const px_bench_report_t *rep);
 /* One Go benchmark line (or a "# skipped" / "# error" comment). */
-void px__bench_print_result(FILE *f, const px_bench_result_t *r, int ncpus);
+void px__bench_print_result(FILE *f, const px_bench_result_t *r, int ncpus, int width);
 /* The ratio summary as comment lines. */
 void px__bench_print_summary(FILE *f, const px_bench_report_t *rep);
 void px__bench_print_json(FILE *f, const px_bench_report_t *rep);

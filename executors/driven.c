@@ -69,7 +69,10 @@ int px_serve(px_thread_t *t, int64_t timeout_ns)
     if (r == 0) r = closed(t, "px_serve");
     if (r) return r;
     uint32_t prev = enter_serve(t);
-    unsigned ran = px__run_batch(t, 0);
+    /* Run what is queued now, not what keeps arriving: a foreign loop gets its
+     * thread back and px_main sees its application return. */
+    unsigned n = queued(t);
+    unsigned ran = n ? px__run_batch(t, n) : 0;
     if (ran == 0 && timeout_ns != 0) {
         uint64_t deadline = timeout_ns > 0 ? px__now_ns() + (uint64_t)timeout_ns : UINT64_MAX;
         uint32_t spin = t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns;
@@ -89,7 +92,8 @@ int px_serve(px_thread_t *t, int64_t timeout_ns)
                 ready = px__ring_ready(t);
             }
         }
-        ran = px__run_batch(t, 0);
+        n = queued(t);
+        ran = n ? px__run_batch(t, n) : 0;
     }
     px__leave_wait(t, prev);
     return (int)ran;
@@ -98,6 +102,7 @@ int px_serve(px_thread_t *t, int64_t timeout_ns)
 int px_thread_fd(px_thread_t *t)
 {
     int r = check_driven(t, false, "px_thread_fd");
+    if (r == 0) r = closed(t, "px_thread_fd");
     if (r) return r;
     int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with the CAS below */
     if (fd >= 0) return fd;
@@ -120,6 +125,7 @@ int px_thread_fd(px_thread_t *t)
 int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
 {
     int r = check_driven(t, true, "px_thread_set_wake");
+    if (r == 0) r = closed(t, "px_thread_set_wake");
     if (r) return r;
     /* Seqlock write (Boehm, "Can seqlocks get along with programming language
      * memory models?", 2012); pairs with the reader in px__notify_away. */
@@ -129,6 +135,11 @@ int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
     atomic_store_explicit(&t->hook, wake, memory_order_relaxed);
     atomic_store_explicit(&t->hook_ctx, ctx, memory_order_relaxed);
     px__store_release(&t->hook_seq, v + 2);
+    /* A new hook starts armed; work queued before it existed wakes the loop
+     * now rather than never. seq_cst + fence pair with px__notify. */
+    px__store_seq_cst(&t->armed, 1);
+    px__fence_seq_cst();
+    if (wake && px__load_relaxed(&t->state) == PX__AWAY && queued(t)) px__notify_away(t);
     return 0;
 }
 
@@ -148,25 +159,23 @@ int px_thread_attach(px_thread_t **out, const px_thread_options_t *opts)
     if (out == NULL) return px__fail(-EINVAL, "px_thread_attach: out is NULL");
     int r = px__options_check(opts);
     if (r) return r;
-    struct px_thread *self = px__self();
-    if (self != NULL)
-        return px__fail(-EBUSY, "px_thread_attach: this thread (tid %ld) already is executor \"%s\"",
-                        px__gettid(), self->name);
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return px__fail(-ENOMEM, "px_thread_attach: out of memory");
+    /* The spec is an argument too: a bad one is -EINVAL, before -EBUSY. */
     r = px__placement_resolve(opts ? opts->cpus : NULL, opts ? opts->flags : 0, set);
+    struct px_thread *self = r == 0 ? px__self() : NULL;
+    if (self != NULL)
+        r = px__fail(-EBUSY, "px_thread_attach: this thread (tid %ld) already is executor \"%s\"",
+                     px__gettid(), self->name);
     if (r == 0) r = px__placement_bind_self(set, opts ? opts->flags : 0);
     hwloc_bitmap_free(set);
     if (r) return r;
     char name[64];
-    if (opts && opts->name) {
-        snprintf(name, sizeof name, "%s", opts->name);
-        px__thread_set_name(opts->name);
-    } else {
-        px__thread_get_name(name, sizeof name);
-    }
+    if (opts == NULL || opts->name == NULL) px__thread_get_name(name, sizeof name);
+    /* Allocated after binding, so first touch puts it on the thread's node. */
     struct px_thread *t = px__executor_alloc(opts, opts && opts->name ? opts->name : name);
     if (t == NULL) return px__fail(-ENOMEM, "px_thread_attach: out of memory");
+    if (opts && opts->name) px__thread_set_name(opts->name);
     t->kind = PX__ATTACHED;
     t->tid = px__gettid();
     t->os = px__thread_self();

@@ -302,7 +302,8 @@ PX_EXTERN int px_thread_detach(px_thread_t *t);
 PX_EXTERN int px_drain(px_thread_t *t, unsigned max);
 
 /**
- * Wait up to timeout_ns (negative: forever) for work, run what is queued and
+ * Wait up to timeout_ns (negative: forever) for work, run what is queued (not
+ * what keeps arriving meanwhile, so the caller gets its thread back) and
  * return the number run (0 on timeout). Errors as px_drain.
  * \threadsafety Owner thread only.
  */
@@ -311,8 +312,9 @@ PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
 /**
  * A file descriptor that is readable while work is queued to t (eventfd on
  * Linux); px_drain/px_serve clear it. Owned by t.
- * \return the fd; -EINVAL t is NULL or self-driven; another negative errno if
- *   the OS refuses. \threadsafety Any thread.
+ * \return the fd; -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
+ *   (the main executor after px_main); another negative errno if the OS
+ *   refuses. \threadsafety Any thread.
  */
 PX_EXTERN int px_thread_fd(px_thread_t *t);
 
@@ -321,8 +323,9 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * px_serve/px_drain and not waiting on another executor: at most once after the
  * owner last entered px_drain or px_serve. wake(ctx) runs on the producer's
  * thread and must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
- * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner.
- * \threadsafety Owner thread only.
+ * Setting a hook re-arms it, and calls it at once when work is already queued.
+ * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
+ *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */
 PX_EXTERN int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx);
 

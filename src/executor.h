@@ -216,9 +216,9 @@ void px__notify_slow(struct px_thread *t, uint32_t state);
 void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns);
 /* Complete a synchronous call (executor side). */
 void px__complete(px__req_t *req, void *result);
-/* Park the owner of self until woken, work is ready, stop is requested or
- * timeout_ns passes (negative: no limit); stop_cond(ctx) is re-checked after
- * announcing the park. Returns -ETIMEDOUT when the time ran out, else 0. */
+/* Park the owner of self until woken, work is ready, stop_cond(ctx) holds
+ * (re-checked after announcing the park; may be NULL) or timeout_ns passes
+ * (negative: no limit). Returns -ETIMEDOUT when the time ran out, else 0. */
 int px__park(struct px_thread *self, bool (*stop_cond)(void *), void *ctx, int64_t timeout_ns);
 /* Spin for work on self (its owner) up to spin_ns; true when work is ready. */
 bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns);

@@ -124,6 +124,14 @@ typedef struct startup {
     char error[256];
 } startup_t;
 
+/* px__park's stop condition for the serving loop. Relaxed: after px__park's
+ * seq_cst fence, pairs with the seq_cst store in px_thread_destroy. */
+static bool stop_requested(void *ctx)
+{
+    struct px_thread *t = ctx;
+    return px__load_relaxed(&t->stop_req) != NULL;
+}
+
 static void serve_until_stopped(struct px_thread *t)
 {
     for (;;) {
@@ -139,10 +147,10 @@ static void serve_until_stopped(struct px_thread *t)
             px__spin_for_work(t, UINT32_MAX);
             break;
         case PX_WAIT_ADAPTIVE:
-            if (!px__spin_for_work(t, t->spin_ns)) px__park(t, NULL, NULL, -1);
+            if (!px__spin_for_work(t, t->spin_ns)) px__park(t, stop_requested, t, -1);
             break;
         case PX_WAIT_SLEEP:
-            px__park(t, NULL, NULL, -1);
+            px__park(t, stop_requested, t, -1);
             break;
         }
     }

@@ -34,8 +34,9 @@ bool px__run_one(struct px_thread *self)
     return true;
 }
 
-/* Sample the queue depth for max_depth (reads the producers' line: only done
- * when a second item is already waiting, so a lone call pays nothing). */
+/* Sample the queue depth for max_depth, counting the item just taken (reads
+ * the producers' line: only done when another item is already waiting, so a
+ * lone call pays nothing). */
 static void sample_depth(struct px_thread *t)
 {
     /* Relaxed: a statistic; head is ours, tail may be slightly stale. */
@@ -49,7 +50,9 @@ unsigned px__run_batch(struct px_thread *self, unsigned max)
     unsigned n = 0;
     px__item_t it;
     while ((max == 0 || n < max) && px__ring_pop(self, &it)) {
-        if (n == 0) {
+        /* Sample at the 0th, 1st, 2nd, 4th, ... and every 64th item of a batch:
+         * an item that ran long (a blocked call) is followed by a sample. */
+        if ((n & (n - 1)) == 0 || (n & 63) == 0) {
             if (px__ring_ready(self)) sample_depth(self);
             else if (px__load_relaxed(&self->max_depth) == 0) px__store_relaxed(&self->max_depth, 1);
         }

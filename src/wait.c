@@ -81,8 +81,7 @@ int px__park(struct px_thread *self, bool (*stop_cond)(void *), void *ctx, int64
     /* Idle owner: whoever sleeps for space in our ring may go on (pairs with
      * the fence in px__space_wait). */
     if (px__load_relaxed(&self->space_waiters) != 0) px__wake_space_waiters(self);
-    if (px__ring_ready(self) || px__load_relaxed(&self->stop_req) != NULL ||
-        (stop_cond && stop_cond(ctx))) {
+    if (px__ring_ready(self) || (stop_cond && stop_cond(ctx))) {
         px__store_relaxed(&self->state, PX__RUNNING); /* relaxed: nobody waits for RUNNING */
         return 0;
     }

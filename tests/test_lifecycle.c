@@ -388,6 +388,8 @@ static void three_inline(void *arg)
     for (int i = 0; i < 3; i++) px_call(t, px_test_noop, NULL);
 }
 
+static volatile unsigned long burn_sink;
+
 static void burn_cpu(void *arg)
 {
     (void)arg;
@@ -395,9 +397,8 @@ static void burn_cpu(void *arg)
     uint64_t start;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     start = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-    volatile unsigned long x = 0;
     for (;;) {
-        for (int i = 0; i < 10000; i++) x += (unsigned long)i;
+        for (int i = 0; i < 10000; i++) burn_sink += (unsigned long)i;
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
         if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - start > 2000000) break;
     }

@@ -3,9 +3,9 @@
  * down under sanitizers, a per-thread PRNG, item encoding for exactly-once
  * and per-producer-order accounting, and a thread barrier with a bound.
  *
- * Scaling: every count goes through stress_n(normal). It is divided by 20
- * under ThreadSanitizer and by 5 under AddressSanitizer (both slow every
- * atomic or memory access by an order of magnitude), and multiplied by
+ * Scaling: every count goes through stress_n(normal). It is divided by 4
+ * under ThreadSanitizer and by 2 under AddressSanitizer (both slow every
+ * atomic or memory access several times), and multiplied by
  * PX_STRESS_SCALE from the environment (a float, default 1; e.g. 10 for a
  * nightly soak). Counts never drop below 1.
  */
@@ -14,6 +14,7 @@
 
 #include "px_test.h"
 
+#include <linux/futex.h>
 #include <stdlib.h>
 
 #if defined(PX_SANITIZE_ADDRESS) || defined(__SANITIZE_ADDRESS__)
@@ -25,10 +26,10 @@
 #endif
 
 #if defined(PX_TEST_TSAN)
-#define STRESS_DIVISOR 20.0
+#define STRESS_DIVISOR 4.0
 #define STRESS_BUILD "tsan"
 #elif defined(PX_TEST_ASAN)
-#define STRESS_DIVISOR 5.0
+#define STRESS_DIVISOR 2.0
 #define STRESS_BUILD "asan"
 #else
 #define STRESS_DIVISOR 1.0
@@ -80,7 +81,9 @@ static inline unsigned stress_item_producer(void *a) { return (unsigned)(((uintp
 static inline unsigned stress_item_exec(void *a) { return (unsigned)(((uintptr_t)a >> 32) & 0xFF); }
 static inline uint32_t stress_item_seq(void *a) { return (uint32_t)(uintptr_t)a; }
 
-/* Threads in /proc/self/task: detects a thread left behind. */
+/* Threads of the process (/proc/self/status): detects a thread left behind.
+ * Call stress_thread_count_warm_up() first: a sanitizer runtime starts a
+ * helper thread of its own at the first thread creation. */
 static inline int stress_thread_count(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -93,6 +96,13 @@ static inline int stress_thread_count(void)
     return n;
 }
 
+static inline void *stress_nothing(void *arg) { return arg; }
+static inline void stress_thread_count_warm_up(void)
+{
+    pthread_t th;
+    if (pthread_create(&th, NULL, stress_nothing, NULL) == 0) pthread_join(th, NULL);
+}
+
 /* Wait (bounded, polling) until *v == want; true when it did. */
 static inline bool stress_wait_eq(_Atomic unsigned *v, unsigned want, uint64_t timeout_ns)
 {
@@ -102,6 +112,62 @@ static inline bool stress_wait_eq(_Atomic unsigned *v, unsigned want, uint64_t t
         if (atomic_load_explicit(v, memory_order_acquire) == want) return true; /* pairs with the writer's release */
         if (px_test_now_ns() > deadline) return false;
         if (++spins < 64) sched_yield();
+        else px_test_sleep_us(50);
+    }
+}
+
+/*
+ * A counter other threads wait on without polling delays (futex): the
+ * hand-offs of the life-cycle stress repeat thousands of times, and a 50 us
+ * poll each would dominate its run time.
+ */
+static inline void stress_futex_wake(_Atomic unsigned *w)
+{
+    syscall(SYS_futex, (unsigned *)w, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* Store v (release: pairs with stress_wait_change / stress_wait_eq) and wake. */
+static inline void stress_publish(_Atomic unsigned *w, unsigned v)
+{
+    atomic_store_explicit(w, v, memory_order_release);
+    stress_futex_wake(w);
+}
+
+/* Add 1 (release) and wake. */
+static inline void stress_bump(_Atomic unsigned *w)
+{
+    atomic_fetch_add_explicit(w, 1, memory_order_release);
+    stress_futex_wake(w);
+}
+
+/* Sleep while *w == old, at most 1 ms at a time (bounded re-checks). */
+static inline void stress_futex_wait(_Atomic unsigned *w, unsigned old)
+{
+    struct timespec ts = {0, 1000000};
+    syscall(SYS_futex, (unsigned *)w, FUTEX_WAIT_PRIVATE, old, &ts, NULL, 0);
+}
+
+/* Wait until *w == want (bounded); true when it did. */
+static inline bool stress_wait_value(_Atomic unsigned *w, unsigned want, uint64_t timeout_ns)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    for (;;) {
+        unsigned v = atomic_load_explicit(w, memory_order_acquire); /* pairs with stress_publish/bump */
+        if (v == want) return true;
+        if (px_test_now_ns() > deadline) return false;
+        stress_futex_wait(w, v);
+    }
+}
+
+/* As px_test_wait_until, but yields before it sleeps: for waits that are
+ * usually short and repeated thousands of times. */
+static inline bool stress_wait_until(bool (*cond)(void *), void *ctx, uint64_t timeout_ns)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    for (unsigned spins = 0;; spins++) {
+        if (cond(ctx)) return true;
+        if (px_test_now_ns() > deadline) return cond(ctx);
+        if (spins < 64) sched_yield();
         else px_test_sleep_us(50);
     }
 }

@@ -33,8 +33,9 @@
  * Pitfalls:
  *   - pinexec installs the GLFW error callback (px_glfw_main; an error
  *     callback set before it is chained, it is still called) and each
- *     window's close and framebuffer-size callbacks. Replacing a window's
- *     callback is allowed if yours calls the previous one (GLFW returns it).
+ *     window's framebuffer-size callback. Replacing that one is allowed if
+ *     yours calls the previous one (GLFW returns it); otherwise
+ *     px_window_framebuffer_size stops following resizes.
  *   - Never make a window's context current on another thread, and never call
  *     px_window_destroy from inside that window's frame function.
  *   - A frame function that calls the main thread (px_call(px_mainthread(),
@@ -137,9 +138,14 @@ PX_EXTERN GLFWwindow *px_window_glfw(const px_window_t *w);
  * executor keeps serving its own queue while it waits).
  *
  * \param w the window; \param frame the frame function; \param arg its argument.
+ * GLFW's close flag is checked on the render executor before each frame, so
+ * a close request made before the call returns 0 at once, and resetting the
+ * flag (glfwSetWindowShouldClose(win, GLFW_FALSE) on the main thread) lets
+ * a later px_window_run draw again.
+ *
  * \return 0 when a close was requested (the window's close button,
  *   px_window_close, glfwSetWindowShouldClose) or the window is being
- *   destroyed, also when that was the case before the first frame;
+ *   destroyed;
  *   -EINVAL   w or frame is NULL;
  *   -EDEADLK  called on the main thread (it must keep processing events) or on
  *             the window's render executor;
@@ -154,7 +160,7 @@ PX_EXTERN int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *
 
 /**
  * Ask the window to close (glfwSetWindowShouldClose on the main thread): a
- * running px_window_run returns 0 after its current frame.
+ * running px_window_run returns 0 instead of starting its next frame.
  * \return 0; -EINVAL w is NULL; -ESHUTDOWN px_glfw_main is not running;
  *   another negative errno for a GLFW error (description in px_last_error()).
  * \threadsafety Any thread (not concurrently with px_window_destroy of w).
@@ -183,17 +189,21 @@ PX_EXTERN int px_window_set_size(px_window_t *w, int width, int height);
 PX_EXTERN int px_window_framebuffer_size(const px_window_t *w, int *width, int *height);
 
 /**
- * Destroy a window: make a running px_window_run return 0, release the
- * context on the render executor, destroy the GLFW window on the main thread,
- * then destroy the render executor, and free w.
+ * Destroy a window: make a running px_window_run return 0 after its current
+ * frame, release the context on the render executor, destroy the GLFW window
+ * on the main thread, then the render executor (at once, or as soon as the
+ * px_window_run in progress returned, without waiting for it here).
  *
  * \return 0; -EINVAL w is NULL; -EDEADLK called on w's render executor (e.g.
- *   from its frame function) or from inside w's px_window_run on this thread
- *   (nothing changed); -ESHUTDOWN px_glfw_main is not running. Once it
- *   returned 0 the handle is gone.
- * \threadsafety Any thread but w's render executor; from inside a call
- *   running on an executor (the main thread included) it keeps serving that
- *   executor's queue while it waits.
+ *   from its frame function; nothing changed); -EALREADY another
+ *   px_window_destroy of w is running; -ESHUTDOWN px_glfw_main is not running
+ *   (its teardown destroys the windows left); another negative errno for a
+ *   GLFW error while releasing the context or destroying the window
+ *   (description in px_last_error()). Once it returned 0 or a GLFW error the
+ *   handle is gone.
+ * \threadsafety Any thread but w's render executor, before app returns; from
+ *   inside a call running on an executor (the main thread included) it keeps
+ *   serving that executor's queue while it waits.
  */
 PX_EXTERN int px_window_destroy(px_window_t *w);
 
