@@ -10,6 +10,7 @@ MAKEFLAGS += --no-print-directory
 BUILD      ?= build
 BUILD_TSAN ?= build-tsan
 BUILD_ASAN ?= build-asan
+BUILD_POSIX ?= build-posix
 JOBS       ?= 2
 # Compilers of the sanitizer builds, installed by scripts/deps.sh (clang's
 # runtimes come with libclang-rt-14-dev).
@@ -23,7 +24,7 @@ CTEST      := ctest --output-on-failure -j$(JOBS) --timeout 900
 SAN_FLAGS  := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
               -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" $(CMAKE_ARGS)
 
-.PHONY: all deps build run test test-unit test-tsan test-asan clean
+.PHONY: all deps build run test test-unit test-posix test-tsan test-asan clean
 
 all: build
 
@@ -46,10 +47,17 @@ run: build
 	fi
 	@if [ -f scripts/demo.sh ]; then echo "bash scripts/demo.sh"; bash scripts/demo.sh; fi
 
-test: test-unit test-tsan test-asan
+test: test-unit test-posix test-tsan test-asan
 
 test-unit: build
 	$(CTEST) --test-dir $(BUILD)
+
+# The portable platform layer (src/posix/wait.c: no futex, no eventfd) under
+# the unit tests, so the fallback stays correct on Linux too.
+test-posix: deps
+	cmake -S . -B $(BUILD_POSIX) -DPX_PLATFORM=posix -DPX_WITH_GLFW=OFF -DPX_BUILD_BENCH=OFF $(CMAKE_ARGS)
+	cmake --build $(BUILD_POSIX) -j$(JOBS)
+	$(CTEST) --test-dir $(BUILD_POSIX) -L '^unit$$' -E '^(test_install|test_placement)$$'
 
 test-tsan: deps
 	CC=$(TSAN_CC) CXX=$(TSAN_CXX) cmake -S . -B $(BUILD_TSAN) -DPX_SANITIZE=thread $(SAN_FLAGS)
@@ -62,4 +70,4 @@ test-asan: deps
 	$(CTEST) --test-dir $(BUILD_ASAN) -E '^test_install$$'
 
 clean:
-	rm -rf $(BUILD) $(BUILD_TSAN) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_POSIX) $(BUILD_TSAN) $(BUILD_ASAN)

@@ -181,9 +181,10 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
 
     /* Calibration, after Go: predict the n that fills a batch, growing by at
      * most 100x per step. Unlike Go, predict from the fastest batch seen so
-     * far, and never stop on the first: on a shared machine one preempted
-     * small batch (a thread just started, a neighbour's burst) would
-     * otherwise freeze n at 1 for the whole case. */
+     * far and stop only on a batch that both lasted half the target and had
+     * the predicted size, never on the first (a cold start): on a loaded machine a small batch whose threads
+     * were descheduled (a server just started, a neighbour's burst) lasts
+     * milliseconds and would otherwise freeze n at 1 for the whole case. */
     uint64_t n = m, meas, wall;
     double per = 0; /* best wall ns per op so far */
     for (unsigned step = 0;; step++) {
@@ -195,11 +196,11 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         if (getenv("PX_BENCH_DEBUG"))
             fprintf(stderr, "calibrate %s: step %u n %llu wall %llu per %.1f want %.0f\n", b->c->name, step,
                     (unsigned long long)n, (unsigned long long)wall, per, want);
-        if ((step >= 2 && (double)n >= want * 0.8) || n >= MAX_N || step >= 12) break;
+        if ((step > 0 && wall >= target / 2 && (double)n >= want * 0.8) || n >= MAX_N || step >= 20) break;
         uint64_t next = want > (double)MAX_N ? MAX_N : (uint64_t)want;
         if (next > n * 100) next = n * 100;
-        if (next <= n) next = n + (step < 2 ? 0 : 1);
-        n = round_up(next ? next : 1, m);
+        if (next <= n) next = 2 * n;
+        n = round_up(next, m);
     }
     /* Warm-up: a tenth of the timed part. */
     uint64_t warm_until = px__now_ns() + b->o->time_ns / 10;

@@ -1,8 +1,9 @@
 /*
  * The porting header: the few OS primitives the core needs. The core includes
- * this and never tests a platform macro itself. Linux implements it in
- * src/linux/platform.c (futex, gettid, eventfd); src/posix/platform.c is the
- * portable fallback (condition variables, pipes). A capability a platform lacks
+ * this and never tests a platform macro itself. src/posix/threads.c holds
+ * what all POSIX systems share (pthreads, clocks); src/linux/platform.c adds
+ * futex, gettid and eventfd; src/posix/wait.c is the portable fallback for
+ * those (condition variables, pipes). A capability a platform lacks
  * returns -ENOSYS. docs/portability.md maps macOS and Windows onto it.
  */
 #ifndef PX_PLATFORM_H

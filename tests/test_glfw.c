@@ -49,7 +49,10 @@ static int glfw_scenario(int (*app)(void *), void *arg)
 
 static px_window_t *make_window(int width, int height, const char *render_cpus)
 {
-    px_window_options_t o = {.width = width, .height = height, .title = "test_glfw", .hidden = true,
+    px_window_options_t o = {.width = width,
+                             .height = height,
+                             .title = "test_glfw",
+                             .hidden = true,
                              .render_cpus = render_cpus};
     px_window_t *w = NULL;
     int r = px_window_create(&w, &o);
@@ -70,7 +73,8 @@ static px_thread_t *make_worker(void)
 static bool at_least(_Atomic int *v, int n)
 {
     uint64_t deadline = px_test_now_ns() + BOUND_NS;
-    while (atomic_load_explicit(v, memory_order_acquire) < n) { /* pairs with the writers' release */
+    while (atomic_load_explicit(v, memory_order_acquire) <
+           n) { /* pairs with the writers' release */
         if (px_test_now_ns() > deadline) return false;
         px_test_sleep_us(500);
     }
@@ -245,7 +249,8 @@ static int wake_app(void *arg)
     uint64_t hot_ns = px_test_now_ns() - t0;
     uint64_t hot_hooks = px__glfw_wake_count() - hooks0;
     CHILD_CHECK(hot_hooks <= HOT);
-    printf("ok wake hooks=1 on_main=1 idle_call_ns min=%llu median=%llu mean=%llu; back_to_back_ns=%llu "
+    printf("ok wake hooks=1 on_main=1 idle_call_ns min=%llu median=%llu mean=%llu; "
+           "back_to_back_ns=%llu "
            "(hooks %llu/%d)\n",
            (unsigned long long)cold[0], (unsigned long long)cold[COLD / 2],
            (unsigned long long)(cold_sum / COLD), (unsigned long long)(hot_ns / HOT),
@@ -305,7 +310,8 @@ static void count_frame(px_window_t *w, void *arg)
 {
     (void)w;
     glClear(GL_COLOR_BUFFER_BIT);
-    atomic_fetch_add_explicit((_Atomic int *)arg, 1, memory_order_release); /* pairs with at_least */
+    atomic_fetch_add_explicit((_Atomic int *)arg, 1,
+                              memory_order_release); /* pairs with at_least */
 }
 
 static int resize_app(void *arg)
@@ -355,7 +361,8 @@ static void destroy_frame(px_window_t *w, void *arg)
 {
     destroy_ctx_t *c = arg;
     glClear(GL_COLOR_BUFFER_BIT);
-    if (atomic_load_explicit(&c->frames, memory_order_relaxed) == 0) c->in_frame_r = px_window_destroy(w);
+    if (atomic_load_explicit(&c->frames, memory_order_relaxed) == 0)
+        c->in_frame_r = px_window_destroy(w);
     atomic_fetch_add_explicit(&c->frames, 1, memory_order_release); /* pairs with at_least */
 }
 
@@ -432,15 +439,20 @@ static int many_app(void *arg)
 {
     (void)arg;
     enum { N = 50 };
+    char pin[16] = ""; /* the first CPU this process may use, from an unpinned renderer */
     for (int i = 0; i < N; i++) {
-        px_window_t *w = make_window(32, 32, i % 2 ? "0" : NULL);
+        px_window_t *w = make_window(32, 32, i % 2 ? pin : NULL);
+        char cpus[64];
+        CHILD_CHECK_INT(px_thread_cpus(px_window_renderer(w), cpus, sizeof cpus), 0);
+        if (i == 0) snprintf(pin, sizeof pin, "%d", atoi(cpus));
+        else if (i % 2) CHILD_CHECK(strcmp(cpus, pin) == 0); /* pinned as render_cpus says */
         pixel_q_t q = {.g = (float)(i + 1) / 64.0f};
         CHILD_CHECK_INT(px_call(px_window_renderer(w), clear_and_read, &q), 0);
         int want = (int)(q.g * 255.0f + 0.5f);
         CHILD_CHECK(q.px[1] >= want - 1 && q.px[1] <= want + 1);
         CHILD_CHECK_INT(px_window_destroy(w), 0);
     }
-    printf("ok many windows=%d\n", N);
+    printf("ok many windows=%d pinned_to=%s\n", N, pin);
     return 0;
 }
 
@@ -512,7 +524,10 @@ static int scenario_lifecycle(void)
 
 /* ---- errors: GLFW's description reaches px_last_error ------------------------ */
 
-static void window_run_on_main(void *arg) { *(int *)arg = px_window_run((px_window_t *)0x1, count_frame, NULL); }
+static void window_run_on_main(void *arg)
+{
+    *(int *)arg = px_window_run((px_window_t *)0x1, count_frame, NULL);
+}
 
 static void bad_frame(px_window_t *w, void *arg)
 {

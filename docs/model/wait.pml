@@ -5,12 +5,13 @@
  * Actors (one process each):
  *   E  a created executor: serves its ring, parks when idle (P1-P5), stops
  *      when destroy asks (stop_req) and completes the stop request last;
- *   P  a producer posting one item to E (Q1-Q3);
- *   C  a plain thread calling E, waiting on its request word (C1, C2);
- *   X  an executor calling E: while it waits it serves its own ring and parks
+ *   C  a plain thread calling E (publish and notify: Q1-Q3), then waiting on
+ *      its request word (C1, C2);
+ *   X  an executor calling E (Q1-Q3 too, racing C's notify): while it waits
+ *      it serves its own ring and parks
  *      on its own state word (C1, C3, C4); afterwards it is destroyed;
  *   Q  a producer posting one item to X while X waits on E;
- *   D  px_thread_destroy(E): after the gate drain (all three producers of E
+ *   D  px_thread_destroy(E): after the gate drain (both producers of E
  *      have published) it sets stop_req, notifies E, waits for the stop
  *      request like C, then frees E.
  *
@@ -65,15 +66,14 @@
 bit sleeping[5];
 byte spurious = SPURIOUS;
 
-/* executor E: state word, ring (positions 0..2 used, 3 stays unpublished) */
+/* executor E: state word, ring (positions 0..1 used, 2 stays unpublished) */
 byte e_state = RUNNING;
 byte e_tail = 0;
 byte e_head = 0;
-bit e_pub[4];
-byte e_req[4];   /* 0: a post; else the request id + 1 */
+bit e_pub[3];
+byte e_req[3];   /* the request id + 1 */
 bit stop_req = 0;
 bit e_alive = 1;
-byte e_posts_ran = 0;
 
 /* executor X: state word and a ring of 1 (position 1 stays unpublished) */
 byte x_state = RUNNING;
@@ -111,11 +111,10 @@ inline futex_wake(w)
 
 inline notify_e()
 {
-    assert(e_alive);
-    s = e_state;                                     /* Q2: seq_cst load */
+    atomic { assert(e_alive); s = e_state };        /* Q2: seq_cst load */
     if
     :: s == PARKED ->
-Q3e:   atomic { if :: e_state == PARKED -> e_state = RUNNING; woke = 1 :: else -> woke = 0 fi };
+       atomic {  /* Q3: CAS PARKED -> RUNNING */ if :: e_state == PARKED -> e_state = RUNNING; woke = 1 :: else -> woke = 0 fi };
        if :: woke -> futex_wake(W_ESTATE) :: else -> skip fi
     :: else -> skip
     fi
@@ -123,8 +122,7 @@ Q3e:   atomic { if :: e_state == PARKED -> e_state = RUNNING; woke = 1 :: else -
 
 inline notify_x()
 {
-    assert(x_alive);
-    s = x_state;
+    atomic { assert(x_alive); s = x_state };
     if
     :: s == PARKED ->
        atomic { if :: x_state == PARKED -> x_state = RUNNING; woke = 1 :: else -> woke = 0 fi };
@@ -137,21 +135,23 @@ inline notify_x()
 
 inline complete(i, wdone)
 {
-    assert(req_alive[i]);                            /* E1: result = ... */
-E2: atomic { if :: done[i] == PENDING -> done[i] = DONE; fast = 1 :: else -> fast = 0 fi };
+    atomic {                                         /* E1 (result write) and E2: CAS */
+        assert(req_alive[i]);
+        if :: done[i] == PENDING -> done[i] = DONE; fast = 1 :: else -> fast = 0 fi
+    };
     if
     :: fast -> skip                                  /* the caller may return now */
     :: else ->
-       assert(req_alive[i]);                         /* the caller announced WAITING: still here */
+       /* the caller announced WAITING: it cannot leave before DONE */
+       atomic { assert(req_alive[i]); w = waiter[i] };
        if
-       :: waiter[i] == 0 ->
-E3n:      done[i] = DONE;                            /* release */
+       :: w == 0 ->
+          done[i] = DONE;                            /* E3, no waiter: release */
           futex_wake(wdone)                          /* may hit a gone frame: harmless */
        :: else ->
-E3x:      done[i] = WAKING;                          /* seq_cst */
+          done[i] = WAKING;                          /* E3, waiter X: seq_cst */
           notify_x();
-          assert(req_alive[i]);
-          done[i] = DONE                             /* release */
+          atomic { assert(req_alive[i]); done[i] = DONE } /* release */
        fi
     fi
 }
@@ -166,16 +166,13 @@ inline call_wait_plain(i, wdone)
     :: done[i] == DONE -> goto out_plain
     :: true -> skip
     fi;
-C1: atomic { if :: done[i] == PENDING -> done[i] = WAITING; ok = 1 :: else -> ok = 0 fi };
+    atomic { if :: done[i] == PENDING -> done[i] = WAITING; ok = 1 :: else -> ok = 0 fi };
     if
     :: ok ->
        do
-       :: d = done[i];                               /* acquire */
-          if
-          :: d == DONE -> break
-          :: else ->
-C2:          futex_wait(wdone, done[i], WAITING)
-          fi
+       :: done[i] == DONE -> break                   /* acquire */
+       :: else ->
+          futex_wait(wdone, done[i], WAITING)          /* C2 */
        od
     :: else -> skip
     fi;
@@ -187,10 +184,10 @@ out_plain:
 
 inline run_one_e()
 {
-    r = e_req[e_head];                               /* read the cell */
-    e_head++;                                        /* pop: release store of head */
+    /* px__ring_pop: read the cell, release head (one step: nothing else in
+     * the model reads head or a published cell) */
+    d_step { r = e_req[e_head]; e_head++ };
     if
-    :: r == 0 -> e_posts_ran++
     :: r == 2 -> complete(R_C, W_DONE_C)
     :: r == 3 -> complete(R_X, W_DONE_X)
     fi
@@ -199,7 +196,7 @@ inline run_one_e()
 proctype Executor()
 {
     byte r, s;
-    bit fast, woke, ready, stop;
+    bit fast, woke, ready, stop, w;
 loop:
     /* px__run_batch */
     do
@@ -222,8 +219,7 @@ loop:
     :: true -> skip
     fi;
     /* px__park */
-P1: e_state = PARKED;                                /* seq_cst store */
-P2: skip;                                            /* seq_cst fence */
+P1: e_state = PARKED;                                /* seq_cst store; P2: the fence */
 P3: ready = e_pub[e_head];
     stop = stop_req;
     if
@@ -235,7 +231,6 @@ P5:    e_state = RUNNING                             /* xchg */
     goto loop;
 stopped:
     assert(e_head == e_tail);                        /* ran everything accepted */
-    assert(e_posts_ran == 1);
     complete(R_STOP, W_DONE_STOP)                    /* the last act: touches nothing of E after */
 }
 
@@ -243,18 +238,8 @@ stopped:
 
 inline publish_e(kind)
 {
-    atomic { pos = e_tail; e_tail++ };              /* px__ring_reserve: CAS on tail */
-    e_req[pos] = kind;                               /* fill the cell */
-Q1: e_pub[pos] = 1                                   /* seq_cst xchg of seq */
-}
-
-proctype Poster()
-{
-    byte pos, s;
-    bit woke;
-    publish_e(0);
-    notify_e();
-    published_to_e++                                 /* gate_leave */
+    d_step { pos = e_tail; e_tail++; e_req[pos] = kind };  /* reserve (CAS on tail), fill */
+    d_step { e_pub[pos] = 1; pos = 0 }                /* Q1: seq_cst xchg of seq */
 }
 
 proctype Caller()
@@ -294,25 +279,22 @@ C1x: atomic { if :: done[R_X] == PENDING -> done[R_X] = WAITING; ok = 1 :: else 
     :: else -> skip
     fi;
     do
-    :: d = done[R_X];                                /* acquire */
+    :: done[R_X] == DONE -> break                    /* acquire */
+C4: :: done[R_X] == WAKING -> skip                   /* the completer is between two stores */
+    :: else ->
+       ready = x_pub[x_head];
        if
-       :: d == DONE -> break
-C4:    :: d == WAKING -> skip                        /* the completer is between two stores */
+       :: ready -> run_one_x()                       /* px__run_one(X) */
        :: else ->
+          /* px__park(X, req_not_waiting, req) */
+C3:       x_state = PARKED;                          /* seq_cst store + fence */
           ready = x_pub[x_head];
+          stopc = (done[R_X] != WAITING);            /* stop_cond, relaxed */
           if
-          :: ready -> run_one_x()
+          :: ready || stopc -> x_state = RUNNING
           :: else ->
-             /* px__park(X, req_not_waiting, req) */
-C3:          x_state = PARKED;                       /* seq_cst store + fence */
-             ready = x_pub[x_head];
-             stopc = (done[R_X] != WAITING);         /* stop_cond, relaxed */
-             if
-             :: ready || stopc -> x_state = RUNNING
-             :: else ->
-                futex_wait(W_XSTATE, x_state, PARKED);
-                x_state = RUNNING
-             fi
+             futex_wait(W_XSTATE, x_state, PARKED);
+             x_state = RUNNING                       /* xchg */
           fi
        fi
     od;
@@ -356,7 +338,7 @@ proctype Destroyer()
 {
     byte s, d;
     bit woke, ok;
-    (published_to_e == 3);                           /* px__gate_drain */
+    (published_to_e == 2);                           /* px__gate_drain */
     stop_req = 1;                                    /* seq_cst store */
     notify_e();
     call_wait_plain(R_STOP, W_DONE_STOP);
@@ -370,7 +352,6 @@ init
         req_alive[R_STOP] = 1; req_alive[R_C] = 1; req_alive[R_X] = 1;
         waiter[R_X] = 1;
         run Executor();
-        run Poster();
         run Caller();
         run XCaller();
         run XPoster();

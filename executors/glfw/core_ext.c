@@ -26,19 +26,22 @@ int px__ext_main_claimable(void)
     /* Relaxed: the caller is the main thread, the owner; closing the gate is
      * the owner's own act (px__driven_shutdown). */
     if (px__load_relaxed(&m->gate) & PX__GATE_CLOSED)
-        return px__fail(-ESHUTDOWN, "the main executor is shut down (px_main or px_glfw_main returned)");
+        return px__fail(-ESHUTDOWN,
+                        "the main executor is shut down (px_main or px_glfw_main returned)");
     /* Relaxed: only the owner (the caller) moves state away from AWAY; it is
      * AWAY exactly while the main thread runs its own code, outside
      * px_main/px_serve/px_drain and outside waits on other executors. */
     if (px__load_relaxed(&m->state) != PX__AWAY)
-        return px__fail(-EBUSY, "the main thread is serving the main executor (inside px_main, px_serve or "
-                                "px_drain)");
+        return px__fail(-EBUSY,
+                        "the main thread is serving the main executor (inside px_main, px_serve or "
+                        "px_drain)");
     return 0;
 }
 
 int px__ext_main_shutdown(void)
 {
     struct px_thread *m = px_mainthread();
-    if (px__self() != m) return px__fail(-EPERM, "only the main thread may shut the main executor down");
+    if (px__self() != m)
+        return px__fail(-EPERM, "only the main thread may shut the main executor down");
     return px__driven_shutdown(m);
 }

@@ -30,6 +30,7 @@
 
 #define CALIBRATION_CALLS 2000
 #define TICK_NS 8000000ull /* the logic's period: 8 ms */
+#define WINDOW_SAMPLES 64  /* ticks per 250 ms figure window, with room to spare */
 
 enum { CAPTURE_NONE = 0, CAPTURE_REQUESTED, CAPTURE_DONE };
 
@@ -78,7 +79,8 @@ static uint64_t now_ns(void)
 
 static void sleep_ns(uint64_t ns)
 {
-    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull), .tv_nsec = (long)(ns % 1000000000ull)};
+    struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000ull),
+                          .tv_nsec = (long)(ns % 1000000000ull)};
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
     }
 }
@@ -113,6 +115,19 @@ static void title_on_main(void *p)
 
 /* ---- px-logic ------------------------------------------------------------- */
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    if (n == 0) return 0;
+    qsort(v, (size_t)n, sizeof v[0], cmp_double);
+    return v[n / 2];
+}
+
 static void place_particles(demo_scene_t *s, double t)
 {
     for (int i = 0; i < DEMO_PARTICLES; i++) {
@@ -143,11 +158,17 @@ static void logic_loop(void *arg)
 
     uint64_t start = now_ns(), next = start, fig_at = start;
     uint64_t frames0 = px__load_relaxed(&d->frames), calls0 = px__load_relaxed(&d->main_calls);
-    double call_avg = 0, cursor_avg = 0;
+    /* Per figure window (250 ms): the samples, shown as their median (the
+     * mean would follow the long tail of X server queueing while frames
+     * are pushed, see docs/glfw.md). */
+    double call_ns[WINDOW_SAMPLES], cursor_ns[WINDOW_SAMPLES];
+    int nsamples = 0;
+    double call_med = 0, cursor_med = 0;
     char lines[DEMO_LINES][96] = {{0}};
     char title[160];
     snprintf(lines[0], sizeof lines[0], "PINEXEC DEMO: GLFW ON MAIN, GL ON PX-RENDER");
-    while (!px__load_relaxed(&d->stop)) { /* relaxed: a flag polled each tick; nothing hangs on it */
+    while (
+        !px__load_relaxed(&d->stop)) { /* relaxed: a flag polled each tick; nothing hangs on it */
         uint64_t now = now_ns();
         double t = (double)(now - d->start_ns) * 1e-9;
 
@@ -156,30 +177,38 @@ static void logic_loop(void *arg)
         uint64_t c0 = now_ns();
         if (px_call(main_ex, nop, NULL) != 0) break;
         double dt = (double)(now_ns() - c0);
-        call_avg = call_avg == 0 ? dt : call_avg * 0.9 + dt * 0.1;
+        if (nsamples < WINDOW_SAMPLES) call_ns[nsamples] = dt;
         cursor_req_t q = {.win = win};
         c0 = now_ns();
         if (px_call(main_ex, cursor_on_main, &q) != 0) break;
         dt = (double)(now_ns() - c0);
-        cursor_avg = cursor_avg == 0 ? dt : cursor_avg * 0.9 + dt * 0.1;
+        if (nsamples < WINDOW_SAMPLES) cursor_ns[nsamples++] = dt;
         px__fetch_add_relaxed(&d->main_calls, 2);
 
         if (now - fig_at >= 250000000ull) {
-            uint64_t frames = px__load_relaxed(&d->frames), calls = px__load_relaxed(&d->main_calls);
+            uint64_t frames = px__load_relaxed(&d->frames),
+                     calls = px__load_relaxed(&d->main_calls);
             double span = (double)(now - fig_at) * 1e-9;
             double df = (double)(frames - frames0), dc = (double)(calls - calls0);
             double frame_ms = (double)px__load_relaxed(&d->frame_ns) * 1e-6;
-            double per_frame = df > 0 ? (df + dc) / df : 0; /* one render call per frame + main calls */
+            double per_frame =
+                df > 0 ? (df + dc) / df : 0; /* one render call per frame + main calls */
             snprintf(lines[1], sizeof lines[1], "FRAME %.2f MS  %.0f FPS", frame_ms, df / span);
-            snprintf(lines[2], sizeof lines[2], "CALLS/FRAME %.2f (RENDER 1 + MAIN %.2f)", per_frame,
-                     df > 0 ? dc / df : 0);
-            snprintf(lines[3], sizeof lines[3], "MAIN-THREAD CALL %.0f NS (WAKE FROM GLFWWAITEVENTS)", call_avg);
-            snprintf(lines[4], sizeof lines[4], "CURSOR QUERY %.0f NS, %llu WAKE HOOKS", cursor_avg,
+            snprintf(lines[2], sizeof lines[2], "CALLS/FRAME %.2f (RENDER 1 + MAIN %.2f)",
+                     per_frame, df > 0 ? dc / df : 0);
+            call_med = median(call_ns, nsamples);
+            cursor_med = median(cursor_ns, nsamples);
+            nsamples = 0;
+            snprintf(lines[3], sizeof lines[3],
+                     "MAIN-THREAD CALL %.0f NS (WAKE FROM GLFWWAITEVENTS)", call_med);
+            snprintf(lines[4], sizeof lines[4], "CURSOR QUERY %.0f NS, %llu WAKE HOOKS", cursor_med,
                      (unsigned long long)px__glfw_wake_count());
-            snprintf(lines[5], sizeof lines[5], "BACK-TO-BACK %.0f NS/CALL  RENDER CPUS %s  T %.1f S",
-                     d->wake_ns, d->render_cpuset, t);
-            snprintf(title, sizeof title, "pinexec demo - %.2f ms/frame, %.2f calls/frame, %.0f ns/main call",
-                     frame_ms, per_frame, call_avg);
+            snprintf(lines[5], sizeof lines[5],
+                     "BACK-TO-BACK %.0f NS/CALL  RENDER CPUS %s  T %.1f S", d->wake_ns,
+                     d->render_cpuset, t);
+            snprintf(title, sizeof title,
+                     "pinexec demo - %.2f ms/frame, %.2f calls/frame, %.0f ns/main call", frame_ms,
+                     per_frame, call_med);
             title_req_t tr = {.win = win, .title = title};
             if (px_call(main_ex, title_on_main, &tr) == 0) px__fetch_add_relaxed(&d->main_calls, 1);
             frames0 = frames;
@@ -199,7 +228,8 @@ static void logic_loop(void *arg)
             /* Acquire pairs with the release store of CAPTURE_DONE in frame(). */
             int cap = atomic_load_explicit(&d->capture, memory_order_acquire);
             if (d->shot && cap == CAPTURE_NONE) {
-                atomic_store_explicit(&d->capture, CAPTURE_REQUESTED, memory_order_relaxed); /* a request flag */
+                atomic_store_explicit(&d->capture, CAPTURE_REQUESTED,
+                                      memory_order_relaxed); /* a request flag */
             } else if (!d->shot || cap == CAPTURE_DONE || t >= d->seconds + 10) {
                 px_window_close(d->w);
                 break;
@@ -210,8 +240,8 @@ static void logic_loop(void *arg)
         if (next > now) sleep_ns(next - now);
         else next = now;
     }
-    d->main_call_ns = call_avg;
-    d->cursor_ns = cursor_avg;
+    d->main_call_ns = call_med;
+    d->cursor_ns = cursor_med;
 }
 
 /* ---- px-render -------------------------------------------------------------- */
@@ -238,7 +268,8 @@ static void frame(px_window_t *w, void *arg)
     demo_draw(&d->draw, (double)(now - d->start_ns) * 1e-9, fw, fh);
 
     /* Relaxed: the request carries no data; the answer is published below. */
-    if (atomic_load_explicit(&d->capture, memory_order_relaxed) == CAPTURE_REQUESTED && fw > 0 && fh > 0) {
+    if (atomic_load_explicit(&d->capture, memory_order_relaxed) == CAPTURE_REQUESTED && fw > 0 &&
+        fh > 0) {
         d->pixels = malloc((size_t)fw * (size_t)fh * 3);
         if (d->pixels) {
             glReadBuffer(GL_BACK);
@@ -264,7 +295,8 @@ static int write_ppm(const demo_t *d)
     }
     fprintf(f, "P6\n%d %d\n255\n", d->cap_w, d->cap_h);
     size_t row = (size_t)d->cap_w * 3;
-    for (int y = d->cap_h - 1; y >= 0; y--) fwrite(d->pixels + (size_t)y * row, 1, row, f); /* GL rows go up */
+    for (int y = d->cap_h - 1; y >= 0; y--)
+        fwrite(d->pixels + (size_t)y * row, 1, row, f); /* GL rows go up */
     if (fclose(f) != 0) {
         fprintf(stderr, "pinexec demo: cannot write %s: %s\n", d->shot, strerror(errno));
         return -1;
@@ -276,12 +308,16 @@ static int demo_app(void *arg)
 {
     demo_t *d = arg;
     px_window_options_t o = {
-        .width = d->width, .height = d->height, .title = "pinexec demo",
-        .render_cpus = d->render_cpus, .hidden = d->hidden,
+        .width = d->width,
+        .height = d->height,
+        .title = "pinexec demo",
+        .render_cpus = d->render_cpus,
+        .hidden = d->hidden,
     };
     int r = px_window_create(&d->w, &o);
     if (r) {
-        fprintf(stderr, "pinexec demo: px_window_create: %s (%s)\n", px_strerror(r), px_last_error());
+        fprintf(stderr, "pinexec demo: px_window_create: %s (%s)\n", px_strerror(r),
+                px_last_error());
         return 1;
     }
     if (px_thread_cpus(px_window_renderer(d->w), d->render_cpuset, sizeof d->render_cpuset) != 0)
@@ -300,15 +336,19 @@ static int demo_app(void *arg)
     uint64_t t0 = now_ns();
     int run = px_window_run(d->w, frame, d);
     double secs = (double)(now_ns() - t0) * 1e-9;
-    if (run) fprintf(stderr, "pinexec demo: px_window_run: %s (%s)\n", px_strerror(run), px_last_error());
-    px__store_relaxed(&d->stop, 1); /* relaxed: px_thread_destroy joins the logic and orders the rest */
+    if (run)
+        fprintf(stderr, "pinexec demo: px_window_run: %s (%s)\n", px_strerror(run),
+                px_last_error());
+    px__store_relaxed(&d->stop,
+                      1); /* relaxed: px_thread_destroy joins the logic and orders the rest */
     px_thread_destroy(logic);
 
     int status = run ? 1 : 0;
     if (d->shot) {
         /* Acquire pairs with the release store in frame(). */
         if (atomic_load_explicit(&d->capture, memory_order_acquire) == CAPTURE_DONE && d->pixels) {
-            if (write_ppm(d) == 0) printf("demo: screenshot %s (%d x %d)\n", d->shot, d->cap_w, d->cap_h);
+            if (write_ppm(d) == 0)
+                printf("demo: screenshot %s (%d x %d)\n", d->shot, d->cap_w, d->cap_h);
             else status = 1;
         } else {
             fprintf(stderr, "pinexec demo: no frame was captured\n");
@@ -317,8 +357,8 @@ static int demo_app(void *arg)
     }
     px_window_destroy(d->w);
     uint64_t frames = px__load_relaxed(&d->frames);
-    printf("demo: frames=%llu seconds=%.2f fps=%.1f frame_ms=%.2f main_call_ns=%.0f "
-           "cursor_query_ns=%.0f back_to_back_ns=%.0f wake_hooks=%llu/%d render_cpus=%s\n",
+    printf("demo: frames=%llu seconds=%.2f fps=%.1f frame_ms=%.2f main_call_median_ns=%.0f "
+           "cursor_query_median_ns=%.0f back_to_back_ns=%.0f wake_hooks=%llu/%d render_cpus=%s\n",
            (unsigned long long)frames, secs, secs > 0 ? frames / secs : 0,
            (double)px__load_relaxed(&d->frame_ns) * 1e-6, d->main_call_ns, d->cursor_ns, d->wake_ns,
            (unsigned long long)d->wake_hooks, CALIBRATION_CALLS, d->render_cpuset);
@@ -355,8 +395,9 @@ int px__tool_demo(int argc, char **argv)
             d->shot = v, i++;
         } else if (v && strcmp(a, "--render-cpus") == 0) {
             d->render_cpus = v, i++;
-        } else if (v && strcmp(a, "--size") == 0 && sscanf(v, "%dx%d", &d->width, &d->height) == 2 &&
-                   d->width > 0 && d->height > 0) {
+        } else if (v && strcmp(a, "--size") == 0 &&
+                   sscanf(v, "%dx%d", &d->width, &d->height) == 2 && d->width > 0 &&
+                   d->height > 0) {
             i++;
         } else {
             fprintf(stderr, "pinexec demo: bad argument \"%s\"\n", a);

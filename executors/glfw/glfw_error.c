@@ -11,7 +11,8 @@
 #include "glfw_internal.h"
 
 static __thread px__glfw_error_t tls_error;
-static GLFWerrorfun previous; /* the application's callback; main thread writes it before glfwInit */
+static GLFWerrorfun
+    previous; /* the application's callback; main thread writes it before glfwInit */
 
 static void on_error(int code, const char *desc)
 {
@@ -65,5 +66,6 @@ int px__glfw_errno(int code)
 
 int px__glfw_fail(const px__glfw_error_t *e, const char *what)
 {
-    return px__ext_fail(px__glfw_errno(e->code), "%s: GLFW error 0x%05X: %s", what, (unsigned)e->code, e->desc);
+    return px__ext_fail(px__glfw_errno(e->code), "%s: GLFW error 0x%05X: %s", what,
+                        (unsigned)e->code, e->desc);
 }

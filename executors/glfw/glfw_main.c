@@ -9,6 +9,12 @@
  * (docs/mainthread.md) fires the hook at most once per px_drain entry, and
  * px_drain's exit re-checks the ring, so a call is never left queued while
  * the main thread sleeps in glfwWaitEvents.
+ *
+ * GLFW 3.3 on X11 wakes that wait with a client message through the X server
+ * and waits with `while (!XPending) select(fd)`; another thread's Xlib round
+ * trip can read the message between the two, and the wait then lasts until
+ * the next data on the connection. GLFW 3.4 wakes through a pipe. See
+ * docs/glfw.md ("The wake, measured").
  */
 #include <ctype.h>
 #include <errno.h>
@@ -82,7 +88,8 @@ static int init_failed(void)
         lower[i] = '\0';
         if (strstr(lower, "display")) err = -ENODEV;
     }
-    return px__ext_fail(err, "px_glfw_main: glfwInit failed: GLFW error 0x%05X: %s", (unsigned)e.code, e.desc);
+    return px__ext_fail(err, "px_glfw_main: glfwInit failed: GLFW error 0x%05X: %s",
+                        (unsigned)e.code, e.desc);
 }
 
 /* The main loop: serve the main executor, then sleep in GLFW until an event
@@ -141,13 +148,16 @@ int px_glfw_main(int (*app)(void *arg), void *arg)
         glfwTerminate();
         px__glfw_error_restore();
         px__store_seq_cst(&glfw_state, GLFW_IDLE);
-        return px__ext_fail(-EAGAIN, "px_glfw_main: cannot start the application thread (%s)", strerror(r));
+        return px__ext_fail(-EAGAIN, "px_glfw_main: cannot start the application thread (%s)",
+                            strerror(r));
     }
     serve_events(&a);
     pthread_join(th, NULL);
 
     /* Teardown. New windows are refused from here on; what is queued to the
      * main thread still runs (GLFW is alive), then the executor closes. */
+    /* seq_cst (as every state store here): pairs with the CAS above and the
+     * acquire load in px__glfw_running; helpers refuse from now on. */
     px__store_seq_cst(&glfw_state, GLFW_STOPPING);
     px_thread_set_wake(px_mainthread(), NULL, NULL);
     px__ext_main_shutdown();

@@ -23,9 +23,9 @@
 #include "glfw_internal.h"
 
 struct px_window {
-    GLFWwindow *win;        /* set on the main thread before the handle is published; constant after */
-    px_thread_t *renderer;  /* constant after creation */
-    _Atomic uint32_t refs;  /* owner + runs in progress */
+    GLFWwindow *win; /* set on the main thread before the handle is published; constant after */
+    px_thread_t *renderer; /* constant after creation */
+    _Atomic uint32_t refs; /* owner + runs in progress */
     _Atomic uint32_t destroying;
     _Atomic int fb_width, fb_height;
     bool released;          /* the context is released: render executor only */
@@ -77,7 +77,8 @@ static void create_on_main(void *p)
     if (win == NULL) {
         if (!px__glfw_error_take(&c->err)) {
             c->err.code = GLFW_PLATFORM_ERROR;
-            snprintf(c->err.desc, sizeof c->err.desc, "glfwCreateWindow failed without reporting an error");
+            snprintf(c->err.desc, sizeof c->err.desc,
+                     "glfwCreateWindow failed without reporting an error");
         }
         return;
     }
@@ -90,7 +91,8 @@ static void create_on_main(void *p)
     px__store_relaxed(&w->fb_height, fh);
     w->next = registry;
     registry = w;
-    px__glfw_error_take(&c->err); /* a late error (callbacks, size query) still fails the creation */
+    px__glfw_error_take(
+        &c->err); /* a late error (callbacks, size query) still fails the creation */
 }
 
 typedef struct win_req {
@@ -188,7 +190,8 @@ static void unref(px_window_t *w)
     /* acq_rel: the last holder sees every other holder's touches of w
      * (release by each, acquire by the last) before it frees. */
     if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) != 1) return;
-    px_thread_destroy(w->renderer); /* never w's own renderer: runs and destroys refuse to run there */
+    px_thread_destroy(
+        w->renderer); /* never w's own renderer: runs and destroys refuse to run there */
     free(w);
 }
 
@@ -236,10 +239,11 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
     const px_window_options_t *o = opts ? opts : &defaults;
     if (out == NULL) return px__ext_fail(-EINVAL, "px_window_create: out is NULL");
     if (o->width < 0 || o->height < 0)
-        return px__ext_fail(-EINVAL, "px_window_create: size %d x %d is negative", o->width, o->height);
+        return px__ext_fail(-EINVAL, "px_window_create: size %d x %d is negative", o->width,
+                            o->height);
     if (o->gl_major < 0 || o->gl_minor < 0 || (o->gl_major == 0 && o->gl_minor != 0))
-        return px__ext_fail(-EINVAL, "px_window_create: OpenGL version %d.%d is invalid", o->gl_major,
-                            o->gl_minor);
+        return px__ext_fail(-EINVAL, "px_window_create: OpenGL version %d.%d is invalid",
+                            o->gl_major, o->gl_minor);
     if (!px__glfw_running()) return not_running("px_window_create");
 
     px_window_t *w = calloc(1, sizeof *w);
@@ -270,7 +274,8 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
     win_req_t at = {.w = w};
     r = px_call(w->renderer, attach_on_render, &at);
     if (r == 0 && c.err.code) r = px__glfw_fail(&c.err, "px_window_create");
-    if (r == 0 && at.err.code) r = px__glfw_fail(&at.err, "px_window_create: making the context current");
+    if (r == 0 && at.err.code)
+        r = px__glfw_fail(&at.err, "px_window_create: making the context current");
     if (r) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", px_last_error());
@@ -291,8 +296,9 @@ int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *arg), void
     if (w == NULL) return px__ext_fail(-EINVAL, "px_window_run: window is NULL");
     if (frame == NULL) return px__ext_fail(-EINVAL, "px_window_run: frame is NULL");
     if (px_is_main_thread())
-        return px__ext_fail(-EDEADLK, "px_window_run: called on the main thread, which must keep processing "
-                                      "events; run it on another thread");
+        return px__ext_fail(-EDEADLK,
+                            "px_window_run: called on the main thread, which must keep processing "
+                            "events; run it on another thread");
     if (px_thread_current() == w->renderer)
         return px__ext_fail(-EDEADLK, "px_window_run: called on the window's own render executor");
     if (!px__glfw_running()) return not_running("px_window_run");
@@ -329,7 +335,8 @@ int px_window_set_size(px_window_t *w, int width, int height)
 {
     if (w == NULL) return px__ext_fail(-EINVAL, "px_window_set_size: window is NULL");
     if (width <= 0 || height <= 0)
-        return px__ext_fail(-EINVAL, "px_window_set_size: size %d x %d is not positive", width, height);
+        return px__ext_fail(-EINVAL, "px_window_set_size: size %d x %d is not positive", width,
+                            height);
     if (!px__glfw_running()) return not_running("px_window_set_size");
     win_req_t c = {.w = w, .a = width, .b = height};
     int r = px_call(px_mainthread(), size_on_main, &c);
@@ -341,7 +348,9 @@ int px_window_framebuffer_size(const px_window_t *w, int *width, int *height)
 {
     if (w == NULL || width == NULL || height == NULL)
         return px__ext_fail(-EINVAL, "px_window_framebuffer_size: %s is NULL",
-                            w == NULL ? "window" : width == NULL ? "width" : "height");
+                            w == NULL       ? "window"
+                            : width == NULL ? "width"
+                                            : "height");
     /* Relaxed: see on_framebuffer_size. */
     *width = px__load_relaxed(&w->fb_width);
     *height = px__load_relaxed(&w->fb_height);
@@ -352,15 +361,17 @@ int px_window_destroy(px_window_t *w)
 {
     if (w == NULL) return px__ext_fail(-EINVAL, "px_window_destroy: window is NULL");
     if (px_thread_current() == w->renderer)
-        return px__ext_fail(-EDEADLK, "px_window_destroy: called on the window's own render executor "
-                                      "(e.g. from its frame function)");
+        return px__ext_fail(-EDEADLK,
+                            "px_window_destroy: called on the window's own render executor "
+                            "(e.g. from its frame function)");
     if (!px__glfw_running()) return not_running("px_window_destroy");
     /* Relaxed: a second destroyer only needs to see that it is not first;
      * the handle's data is ordered by the calls below. */
     if (atomic_exchange_explicit(&w->destroying, 1, memory_order_relaxed))
         return px__ext_fail(-EALREADY, "px_window_destroy: the window is being destroyed");
     int r = teardown(w, false, "px_window_destroy");
-    if (r == -ESHUTDOWN) return r; /* the main executor closed under us: px_glfw_main's teardown owns w */
+    if (r == -ESHUTDOWN)
+        return r; /* the main executor closed under us: px_glfw_main's teardown owns w */
     unref(w);
     return r;
 }

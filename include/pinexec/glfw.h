@@ -91,7 +91,7 @@ typedef struct px_window px_window_t;
 typedef struct px_window_options {
     int width, height;       /**< client size in screen coordinates; 0: 640 x 480 */
     const char *title;       /**< NULL: "pinexec" */
-    const char *render_cpus; /**< placement of the render executor (core spec grammar); NULL: anywhere */
+    const char *render_cpus; /**< render executor placement (core spec grammar); NULL: any CPU */
     int gl_major, gl_minor;  /**< requested OpenGL version; 0: GLFW's default */
     bool hidden;             /**< create the window invisible (tests, off-screen work) */
 } px_window_options_t;

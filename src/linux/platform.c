@@ -34,39 +34,6 @@ void px__futex_wake(_Atomic uint32_t *word, int32_t n)
     syscall(SYS_futex, (uint32_t *)word, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
 }
 
-int px__thread_start(px__os_thread_t *th, void *(*fn)(void *), void *arg)
-{
-    pthread_t p;
-    int r = pthread_create(&p, NULL, fn, arg);
-    if (r != 0) return -r;
-    th->handle = (uintptr_t)p;
-    return 0;
-}
-
-int px__thread_join(px__os_thread_t th) { return -pthread_join((pthread_t)th.handle, NULL); }
-
-void px__thread_forget(px__os_thread_t th) { (void)th; }
-
-px__os_thread_t px__thread_self(void)
-{
-    px__os_thread_t th = {(uintptr_t)pthread_self()};
-    return th;
-}
-
-void px__thread_set_name(const char *name)
-{
-    char buf[16];
-    strncpy(buf, name, sizeof buf - 1);
-    buf[sizeof buf - 1] = '\0';
-    pthread_setname_np(pthread_self(), buf);
-}
-
-void px__thread_get_name(char *buf, unsigned len)
-{
-    if (len == 0) return;
-    if (pthread_getname_np(pthread_self(), buf, len) != 0) buf[0] = '\0';
-}
-
 uint64_t px__thread_cpu_ns(long tid, px__os_thread_t th)
 {
     (void)th;
@@ -81,17 +48,6 @@ uint64_t px__thread_cpu_ns(long tid, px__os_thread_t th)
 long px__gettid(void) { return (long)syscall(SYS_gettid); }
 long px__getpid(void) { return (long)getpid(); }
 int px__is_main_thread(void) { return px__gettid() == px__getpid(); }
-
-int px__atfork_child(void (*child)(void)) { return -pthread_atfork(NULL, NULL, child); }
-
-uint64_t px__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-void px__yield(void) { sched_yield(); }
 
 int px__event_open(void)
 {
