@@ -49,6 +49,7 @@ bool px_is_main_thread(void)
 typedef struct app {
     int (*fn)(void *);
     void *arg;
+    const px_main_loop_t *loop;
     int result;
     _Atomic uint32_t done;
 } app_t;
@@ -59,37 +60,82 @@ static void *app_main(void *arg)
 {
     app_t *a = arg;
     a->result = a->fn(a->arg);
-    /* Release pairs with the acquire load in px_main's serving loop; the post
-     * then makes sure the main thread leaves px_serve to see it. */
+    /* Release pairs with the acquire loads in the serving loops. Then make the
+     * main thread look: through the foreign loop's wake, or a post that ends
+     * px_serve (the main executor is open: only its owner closes it). */
     px__store_release(&a->done, 1);
-    px_post(px__main_executor, nothing, NULL);
+    if (a->loop) a->loop->wake(a->loop->ctx);
+    else px_post(px__main_executor, nothing, NULL);
     return NULL;
 }
 
-int px_main(int (*fn)(void *arg), void *arg)
+static void serve_own(app_t *a, struct px_thread *m)
 {
-    if (fn == NULL) return px__fail(-EINVAL, "px_main: fn is NULL");
+    while (px__load_acquire(&a->done) == 0) /* pairs with the release store in app_main */
+        if (px_serve(m, -1) < 0) return;     /* cannot happen: only we close m */
+}
+
+/* The foreign loop: drain, then wait in the loop until an event or the wake
+ * hook. Entering px_drain re-arms the hook; leaving it fires the hook if work
+ * arrived meanwhile, so nothing stays queued while the loop waits. */
+static void serve_foreign(app_t *a, struct px_thread *m)
+{
+    for (;;) {
+        px_drain(m, 0);
+        if (px__load_acquire(&a->done)) return; /* pairs with the release store in app_main */
+        a->loop->wait(a->loop->ctx);
+    }
+}
+
+int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop)
+{
+    const char *what = loop ? "px_main_loop" : "px_main";
+    if (fn == NULL) return px__fail(-EINVAL, "%s: fn is NULL", what);
+    if (loop && (loop->wait == NULL || loop->wake == NULL))
+        return px__fail(-EINVAL, "%s: loop->%s is NULL", what, loop->wait ? "wake" : "wait");
     if (!px_is_main_thread())
-        return px__fail(-EPERM, "px_main: must be called on the main thread (tid %ld), not tid %ld",
+        return px__fail(-EPERM, "%s: must be called on the main thread (tid %ld), not tid %ld", what,
                         px__getpid(), px__gettid());
     struct px_thread *m = px__main_executor;
-    if (px__check_alive(m)) return px__fail(-ESRCH, "px_main: the main executor died with fork()");
+    if (px__check_alive(m)) return px__fail(-ESRCH, "%s: the main executor died with fork()", what);
+    /* Relaxed: only the owner (us) moves state away from AWAY; it is AWAY
+     * exactly while the main thread runs its own code, not inside px_serve,
+     * px_drain or a wait on another executor that runs a call of ours. A
+     * finished claim is reported as such first. */
+    if (px__load_seq_cst(&main_state) != MAIN_DONE && px__load_relaxed(&m->state) != PX__AWAY)
+        return px__fail(-EBUSY, "%s: the main thread is serving the main executor already "
+                                "(called from inside px_serve, px_drain or a wait)", what);
     uint32_t expected = MAIN_IDLE;
-    /* seq_cst: one px_main at a time, whatever thread asks. */
+    /* seq_cst: one claim of the main thread at a time (px_main, px_main_loop). */
     if (!px__cas_seq_cst(&main_state, &expected, MAIN_RUNNING))
-        return expected == MAIN_RUNNING ? px__fail(-EBUSY, "px_main: already running")
-                                        : px__fail(-ESHUTDOWN, "px_main: already returned");
-    app_t a = {.fn = fn, .arg = arg};
-    px__os_thread_t th;
-    int r = px__thread_start(&th, app_main, &a);
-    if (r) {
-        px__store_seq_cst(&main_state, MAIN_IDLE);
-        return px__fail(-EAGAIN, "px_main: cannot start the application thread (%s)", px_strerror(r));
+        return expected == MAIN_RUNNING ? px__fail(-EBUSY, "%s: the main thread is already served by px_main/px_main_loop", what)
+                                        : px__fail(-ESHUTDOWN, "%s: px_main/px_main_loop already returned", what);
+    int r = loop && loop->start ? loop->start(loop->ctx) : 0;
+    if (r < 0) {
+        px__store_seq_cst(&main_state, MAIN_IDLE); /* nothing started: may be retried */
+        return r;
     }
-    while (px__load_acquire(&a.done) == 0) /* pairs with the release store in app_main */
-        px_serve(m, -1);
-    px__driven_shutdown(m); /* runs what is still queued; later work gets -ESHUTDOWN */
+    if (loop) px_thread_set_wake(m, loop->wake, loop->ctx);
+    app_t a = {.fn = fn, .arg = arg, .loop = loop};
+    px__os_thread_t th;
+    r = px__thread_start(&th, app_main, &a);
+    if (r) {
+        if (loop) px_thread_set_wake(m, NULL, NULL);
+        if (loop && loop->stop) loop->stop(loop->ctx);
+        px__store_seq_cst(&main_state, MAIN_IDLE);
+        return px__fail(-EAGAIN, "%s: cannot start the application thread (%s)", what, px_strerror(r));
+    }
+    if (loop) serve_foreign(&a, m);
+    else serve_own(&a, m);
+    /* What is still queued runs (the loop is still alive), later work gets
+     * -ESHUTDOWN; this also releases the app thread if its final post waits
+     * for space, so shut down before joining. Once the gate is drained and the
+     * app thread joined, no one is left to call the hook: the loop may stop. */
+    px__driven_shutdown(m);
     px__thread_join(th);
+    if (loop && loop->stop) loop->stop(loop->ctx);
     px__store_seq_cst(&main_state, MAIN_DONE);
     return a.result;
 }
+
+int px_main(int (*fn)(void *arg), void *arg) { return px_main_loop(fn, arg, NULL); }

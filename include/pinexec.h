@@ -249,6 +249,13 @@ PX_EXTERN const char *px_strerror(int err);
  */
 PX_EXTERN const char *px_last_error(void);
 
+/**
+ * Record the detail that px_last_error() returns in the calling thread
+ * (printf format) and return err: for libraries built on pinexec, so their
+ * errors follow the same convention. \threadsafety Any thread.
+ */
+PX_EXTERN int px_error_set(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** "MAJOR.MINOR.PATCH" of the library in use. */
 PX_EXTERN const char *px_version(void);
 
@@ -268,6 +275,42 @@ PX_EXTERN const char *px_version(void);
  * \threadsafety Main thread only.
  */
 PX_EXTERN int px_main(int (*fn)(void *arg), void *arg);
+
+/**
+ * A foreign event loop that the main thread sits in while it serves the main
+ * executor (GLFW, SDL, Cocoa, a game loop): see px_main_loop.
+ */
+typedef struct px_main_loop {
+    /** Optional set-up on the main thread before the application starts
+     *  (glfwInit); a negative errno aborts px_main_loop, which returns it and
+     *  may be called again. */
+    int (*start)(void *ctx);
+    /** Required: block until an event arrives or wake() is called. Main thread. */
+    void (*wait)(void *ctx);
+    /** Required: make a current or next wait() return. Called from any thread,
+     *  concurrently; must be thread-safe (glfwPostEmptyEvent). */
+    void (*wake)(void *ctx);
+    /** Optional tear-down on the main thread after the final drain (glfwTerminate). */
+    void (*stop)(void *ctx);
+    void *ctx; /**< passed to each hook */
+} px_main_loop_t;
+
+/**
+ * As px_main, with the main thread waiting in a foreign event loop instead of
+ * pinexec's own wait: after loop->start, fn runs on a new thread while the main
+ * thread repeats { px_drain(px_mainthread(), 0); loop->wait(ctx); } with
+ * loop->wake as the main executor's wake hook, so a call from any thread ends
+ * the wait at once. When fn returns: the final drain, loop->stop, and the main
+ * executor is shut down as after px_main. px_main and px_main_loop share one
+ * claim on the main thread: while either runs, both return -EBUSY; after
+ * either returned, both return -ESHUTDOWN.
+ *
+ * \param loop the loop's hooks; NULL: px_main's own wait.
+ * \return fn's result; the errors of px_main; -EINVAL loop lacks wait or wake;
+ *   loop->start's negative errno.
+ * \threadsafety Main thread only.
+ */
+PX_EXTERN int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop);
 
 /** The main-thread executor; never NULL. \threadsafety Any thread. */
 PX_EXTERN px_thread_t *px_mainthread(void);

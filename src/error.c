@@ -12,12 +12,15 @@
 
 static __thread char last_error[PX_ERROR_LEN];
 
-int px__fail(int err, const char *fmt, ...)
+int px_error_set(int err, const char *fmt, ...)
 {
+    /* Formatted aside first: an argument may be px_last_error() itself. */
+    char buf[PX_ERROR_LEN];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(last_error, buf, sizeof buf);
     return err;
 }
 

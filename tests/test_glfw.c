@@ -522,6 +522,37 @@ static int scenario_lifecycle(void)
     return 0;
 }
 
+/* ---- px_main_after: reproducer of a core bug, not in the cmocka list ----------
+ * After px_glfw_main returned (the main executor is closed), px_main should
+ * refuse with -ESHUTDOWN without running fn (issue 3: "-ESHUTDOWN after").
+ * executors/mainthread.c checks only its own main_state, so it starts fn and
+ * spins in px_serve (which returns -ESHUTDOWN at once) until fn returns.
+ * Run it as `test_glfw px_main_after`; exit 0 once the core is fixed. */
+
+static _Atomic int fn_ran;
+
+static int mark_ran(void *arg)
+{
+    (void)arg;
+    atomic_store(&fn_ran, 1);
+    return 0;
+}
+
+static int scenario_px_main_after(void)
+{
+    int r = px_glfw_main(trivial_app, NULL);
+    if (r == -ENODEV) return glfw_scenario(trivial_app, NULL);
+    CHILD_CHECK_INT(r, 0);
+    r = px_main(mark_ran, NULL);
+    printf("px_main after px_glfw_main: %d (%s), fn ran: %d\n", r, px_last_error(),
+           atomic_load(&fn_ran));
+    fflush(stdout);
+    CHILD_CHECK_INT(r, -ESHUTDOWN);
+    CHILD_CHECK_INT(atomic_load(&fn_ran), 0);
+    printf("ok px_main_after\n");
+    return 0;
+}
+
 /* ---- errors: GLFW's description reaches px_last_error ------------------------ */
 
 static void window_run_on_main(void *arg)
@@ -626,6 +657,7 @@ static const struct scenario {
     {"errors", scenario_errors},
     {"no_display", scenario_no_display},
     {"bad_display", scenario_bad_display},
+    {"px_main_after", scenario_px_main_after}, /* core bug reproducer, see above */
 };
 
 static int run_scenario(const char *name)

@@ -89,13 +89,33 @@ byte waiter[3];  /* 0: none (plain thread), 1: X */
 bit req_alive[3];
 byte published_to_e = 0; /* the gate: producers of E that published and left */
 
+/* For the lost-wake-up monitor: wakers between their publication (or stop
+ * request, or WAKING) and the end of their notify, per executor; whether X
+ * is parked inside its call wait. */
+byte e_notifying = 0;
+byte x_notifying = 0;
+bit x_in_call = 0;
+
 bit finished = 0; /* everything terminated as it should */
+
+/*
+ * No lost wake-up, as an invariant: an owner is never asleep on its state
+ * word while work (or its stop condition) is there for it and every waker
+ * has finished notifying. (As a deadlock, a lost wake-up could hide behind a
+ * later notification, e.g. destroy's.) It can only become false when an
+ * owner falls asleep or a waker finishes, so it is asserted at exactly those
+ * steps (futex_wait, end of notify).
+ */
+#define LOST_E (sleeping[W_ESTATE] && e_state == PARKED && e_notifying == 0 && (e_pub[e_head] || stop_req))
+#define LOST_X (sleeping[W_XSTATE] && x_state == PARKED && x_notifying == 0 && \
+                (x_pub[x_head] || (x_in_call && done[R_X] != WAITING)))
+#define NO_LOST_WAKEUP assert(!LOST_E && !LOST_X)
 
 /* ---- futex ---------------------------------------------------------------- */
 
 inline futex_wait(w, word, val)
 {
-    atomic { if :: word == val -> sleeping[w] = 1 :: else -> skip fi }
+    atomic { if :: word == val -> sleeping[w] = 1; NO_LOST_WAKEUP :: else -> skip fi }
     if
     :: sleeping[w] == 0 -> skip                      /* woken (or never slept) */
     :: atomic { spurious > 0 && sleeping[w] == 1 -> spurious--; sleeping[w] = 0 } /* EINTR */
@@ -115,8 +135,11 @@ inline notify_e()
     if
     :: s == PARKED ->
        atomic {  /* Q3: CAS PARKED -> RUNNING */ if :: e_state == PARKED -> e_state = RUNNING; woke = 1 :: else -> woke = 0 fi };
-       if :: woke -> futex_wake(W_ESTATE) :: else -> skip fi
-    :: else -> skip
+       if
+       :: woke -> atomic { futex_wake(W_ESTATE); e_notifying--; NO_LOST_WAKEUP }
+       :: else -> atomic { e_notifying--; NO_LOST_WAKEUP }
+       fi
+    :: else -> atomic { e_notifying--; NO_LOST_WAKEUP }
     fi
 }
 
@@ -126,8 +149,11 @@ inline notify_x()
     if
     :: s == PARKED ->
        atomic { if :: x_state == PARKED -> x_state = RUNNING; woke = 1 :: else -> woke = 0 fi };
-       if :: woke -> futex_wake(W_XSTATE) :: else -> skip fi
-    :: else -> skip
+       if
+       :: woke -> atomic { futex_wake(W_XSTATE); x_notifying--; NO_LOST_WAKEUP }
+       :: else -> atomic { x_notifying--; NO_LOST_WAKEUP }
+       fi
+    :: else -> atomic { x_notifying--; NO_LOST_WAKEUP }
     fi
 }
 
@@ -149,7 +175,7 @@ inline complete(i, wdone)
           done[i] = DONE;                            /* E3, no waiter: release */
           futex_wake(wdone)                          /* may hit a gone frame: harmless */
        :: else ->
-          done[i] = WAKING;                          /* E3, waiter X: seq_cst */
+          atomic { done[i] = WAKING; x_notifying++ }  /* E3, waiter X: seq_cst */
           notify_x();
           atomic { assert(req_alive[i]); done[i] = DONE } /* release */
        fi
@@ -239,7 +265,7 @@ stopped:
 inline publish_e(kind)
 {
     d_step { pos = e_tail; e_tail++; e_req[pos] = kind };  /* reserve (CAS on tail), fill */
-    d_step { e_pub[pos] = 1; pos = 0 }                /* Q1: seq_cst xchg of seq */
+    d_step { e_pub[pos] = 1; pos = 0; e_notifying++ } /* Q1: seq_cst xchg of seq */
 }
 
 proctype Caller()
@@ -273,7 +299,7 @@ proctype XCaller()
     :: x_pub[x_head] -> run_one_x()
     :: true -> break
     od;
-C1x: atomic { if :: done[R_X] == PENDING -> done[R_X] = WAITING; ok = 1 :: else -> ok = 0 fi };
+C1x: atomic { if :: done[R_X] == PENDING -> done[R_X] = WAITING; ok = 1; x_in_call = 1 :: else -> ok = 0 fi };
     if
     :: !ok -> goto out_x
     :: else -> skip
@@ -299,7 +325,7 @@ C3:       x_state = PARKED;                          /* seq_cst store + fence */
        fi
     od;
 out_x:
-    req_alive[R_X] = 0;
+    atomic { req_alive[R_X] = 0; x_in_call = 0 };
     /* X goes on serving its own ring (px__run_batch, then px__park with the
      * ring re-check only) until Q's post ran; then it is destroyed, after
      * its gate drain (Q has left: q_done). */
@@ -327,7 +353,7 @@ proctype XPoster()
 {
     byte s;
     bit woke;
-    x_pub[0] = 1;                                    /* Q1 on X's ring */
+    atomic { x_pub[0] = 1; x_notifying++ }          /* Q1 on X's ring */
     notify_x();
     q_done = 1
 }
@@ -339,7 +365,7 @@ proctype Destroyer()
     byte s, d;
     bit woke, ok;
     (published_to_e == 2);                           /* px__gate_drain */
-    stop_req = 1;                                    /* seq_cst store */
+    atomic { stop_req = 1; e_notifying++ }          /* seq_cst store */
     notify_e();
     call_wait_plain(R_STOP, W_DONE_STOP);
     e_alive = 0;                                     /* px__executor_free */

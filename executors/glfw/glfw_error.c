@@ -66,6 +66,6 @@ int px__glfw_errno(int code)
 
 int px__glfw_fail(const px__glfw_error_t *e, const char *what)
 {
-    return px__ext_fail(px__glfw_errno(e->code), "%s: GLFW error 0x%05X: %s", what,
+    return px_error_set(px__glfw_errno(e->code), "%s: GLFW error 0x%05X: %s", what,
                         (unsigned)e->code, e->desc);
 }

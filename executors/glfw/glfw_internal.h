@@ -10,7 +10,7 @@
 
 #include "pinexec/glfw.h"
 
-#include "core_ext.h"
+#include "pinexec.h"
 
 /* ---- GLFW errors (glfw_error.c) ---- */
 

@@ -230,30 +230,30 @@ void px__glfw_destroy_all(void)
 
 static int not_running(const char *what)
 {
-    return px__ext_fail(-ESHUTDOWN, "%s: px_glfw_main is not running", what);
+    return px_error_set(-ESHUTDOWN, "%s: px_glfw_main is not running", what);
 }
 
 int px_window_create(px_window_t **out, const px_window_options_t *opts)
 {
     static const px_window_options_t defaults;
     const px_window_options_t *o = opts ? opts : &defaults;
-    if (out == NULL) return px__ext_fail(-EINVAL, "px_window_create: out is NULL");
+    if (out == NULL) return px_error_set(-EINVAL, "px_window_create: out is NULL");
     if (o->width < 0 || o->height < 0)
-        return px__ext_fail(-EINVAL, "px_window_create: size %d x %d is negative", o->width,
+        return px_error_set(-EINVAL, "px_window_create: size %d x %d is negative", o->width,
                             o->height);
     if (o->gl_major < 0 || o->gl_minor < 0 || (o->gl_major == 0 && o->gl_minor != 0))
-        return px__ext_fail(-EINVAL, "px_window_create: OpenGL version %d.%d is invalid",
+        return px_error_set(-EINVAL, "px_window_create: OpenGL version %d.%d is invalid",
                             o->gl_major, o->gl_minor);
     if (!px__glfw_running()) return not_running("px_window_create");
 
     px_window_t *w = calloc(1, sizeof *w);
-    if (w == NULL) return px__ext_fail(-ENOMEM, "px_window_create: out of memory");
+    if (w == NULL) return px_error_set(-ENOMEM, "px_window_create: out of memory");
     atomic_init(&w->refs, 1);
     px_thread_options_t ro = {.name = "px-render", .cpus = o->render_cpus};
     int r = px_thread_create(&w->renderer, &ro);
     if (r) {
         free(w);
-        return px__ext_fail(r, "px_window_create: render executor: %s", px_last_error());
+        return px_error_set(r, "px_window_create: render executor: %s", px_last_error());
     }
     create_req_t c = {
         .w = w,
@@ -281,7 +281,7 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
         snprintf(msg, sizeof msg, "%s", px_last_error());
         teardown(w, false, "px_window_create");
         unref(w);
-        return px__ext_fail(r, "%s", msg);
+        return px_error_set(r, "%s", msg);
     }
     *out = w;
     return 0;
@@ -293,14 +293,14 @@ GLFWwindow *px_window_glfw(const px_window_t *w) { return w ? w->win : NULL; }
 
 int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *arg), void *arg)
 {
-    if (w == NULL) return px__ext_fail(-EINVAL, "px_window_run: window is NULL");
-    if (frame == NULL) return px__ext_fail(-EINVAL, "px_window_run: frame is NULL");
+    if (w == NULL) return px_error_set(-EINVAL, "px_window_run: window is NULL");
+    if (frame == NULL) return px_error_set(-EINVAL, "px_window_run: frame is NULL");
     if (px_is_main_thread())
-        return px__ext_fail(-EDEADLK,
+        return px_error_set(-EDEADLK,
                             "px_window_run: called on the main thread, which must keep processing "
                             "events; run it on another thread");
     if (px_thread_current() == w->renderer)
-        return px__ext_fail(-EDEADLK, "px_window_run: called on the window's own render executor");
+        return px_error_set(-EDEADLK, "px_window_run: called on the window's own render executor");
     if (!px__glfw_running()) return not_running("px_window_run");
     /* Relaxed: the caller's handle is valid (a reference we borrow); the
      * increment only has to be atomic. */
@@ -323,7 +323,7 @@ int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *arg), void
 
 int px_window_close(px_window_t *w)
 {
-    if (w == NULL) return px__ext_fail(-EINVAL, "px_window_close: window is NULL");
+    if (w == NULL) return px_error_set(-EINVAL, "px_window_close: window is NULL");
     if (!px__glfw_running()) return not_running("px_window_close");
     win_req_t c = {.w = w};
     int r = px_call(px_mainthread(), close_on_main, &c);
@@ -333,9 +333,9 @@ int px_window_close(px_window_t *w)
 
 int px_window_set_size(px_window_t *w, int width, int height)
 {
-    if (w == NULL) return px__ext_fail(-EINVAL, "px_window_set_size: window is NULL");
+    if (w == NULL) return px_error_set(-EINVAL, "px_window_set_size: window is NULL");
     if (width <= 0 || height <= 0)
-        return px__ext_fail(-EINVAL, "px_window_set_size: size %d x %d is not positive", width,
+        return px_error_set(-EINVAL, "px_window_set_size: size %d x %d is not positive", width,
                             height);
     if (!px__glfw_running()) return not_running("px_window_set_size");
     win_req_t c = {.w = w, .a = width, .b = height};
@@ -347,7 +347,7 @@ int px_window_set_size(px_window_t *w, int width, int height)
 int px_window_framebuffer_size(const px_window_t *w, int *width, int *height)
 {
     if (w == NULL || width == NULL || height == NULL)
-        return px__ext_fail(-EINVAL, "px_window_framebuffer_size: %s is NULL",
+        return px_error_set(-EINVAL, "px_window_framebuffer_size: %s is NULL",
                             w == NULL       ? "window"
                             : width == NULL ? "width"
                                             : "height");
@@ -359,16 +359,16 @@ int px_window_framebuffer_size(const px_window_t *w, int *width, int *height)
 
 int px_window_destroy(px_window_t *w)
 {
-    if (w == NULL) return px__ext_fail(-EINVAL, "px_window_destroy: window is NULL");
+    if (w == NULL) return px_error_set(-EINVAL, "px_window_destroy: window is NULL");
     if (px_thread_current() == w->renderer)
-        return px__ext_fail(-EDEADLK,
+        return px_error_set(-EDEADLK,
                             "px_window_destroy: called on the window's own render executor "
                             "(e.g. from its frame function)");
     if (!px__glfw_running()) return not_running("px_window_destroy");
     /* Relaxed: a second destroyer only needs to see that it is not first;
      * the handle's data is ordered by the calls below. */
     if (atomic_exchange_explicit(&w->destroying, 1, memory_order_relaxed))
-        return px__ext_fail(-EALREADY, "px_window_destroy: the window is being destroyed");
+        return px_error_set(-EALREADY, "px_window_destroy: the window is being destroyed");
     int r = teardown(w, false, "px_window_destroy");
     if (r == -ESHUTDOWN)
         return r; /* the main executor closed under us: px_glfw_main's teardown owns w */

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Model-check pinexec's wait protocol with SPIN (docs/model/README.md).
+#
+#   docs/model/check.sh [wait|space|space-fixed|live|mutants|all] ...   default: wait
+#
+#   wait         wait.pml, exhaustive safety search: assertions (no lost
+#                wake-up, nothing touched after it may be freed, everything ran)
+#                and invalid end states (no deadlock); partial-order reduction on
+#   space        space.pml: posters waiting for ring space on a driven
+#                executor, x86-TSO store buffer on the consumer, code as it is
+#   space-fixed  space.pml with the repair (-DFIXED)
+#   live         wait.pml, LTL "<> everything finished" under weak fairness
+#                (no livelock); slower, not run by ctest
+#   mutants      wait.pml with seeded bugs (each must be caught)
+#
+# Prints, per model, the states explored and the result; exits 1 if any
+# check fails, 77 (skip) when spin or a C compiler is missing.
+# MODEL_BUILD=dir (default: a temporary directory) keeps pan.c and trails.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cc=${CC:-gcc}
+command -v spin >/dev/null 2>&1 || { echo "model: spin not installed (apt install spin); skipping"; exit 77; }
+command -v "$cc" >/dev/null 2>&1 || { echo "model: no C compiler ($cc); skipping"; exit 77; }
+work=${MODEL_BUILD:-$(mktemp -d)}
+mkdir -p "$work"
+failed=0
+
+# run NAME MODEL EXPECT(pass|fail) SPINFLAGS CFLAGS PANFLAGS [PERL-MUTATION]
+run() {
+    local name=$1 model=$2 expect=$3 sflags=$4 cflags=$5 pflags=$6 mutation=${7:-}
+    local dir=$work/$name
+    mkdir -p "$dir"
+    cp "$here/$model" "$dir/"
+    if [ -n "$mutation" ]; then
+        perl -0pi -e "$mutation" "$dir/$model"
+        if cmp -s "$dir/$model" "$here/$model"; then
+            echo "model $name: the mutation no longer applies (update check.sh)"; failed=1; return
+        fi
+    fi
+    local start=$SECONDS
+    (cd "$dir" && spin -a $sflags "$model" >spin.log 2>&1 && "$cc" -O2 $cflags -o pan pan.c >cc.log 2>&1) || {
+        echo "model $name: cannot build the verifier"; cat "$dir/spin.log" "$dir/cc.log"; failed=1; return; }
+    (cd "$dir" && ./pan $pflags >pan.log 2>&1) || true
+    local errors states depth
+    errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' "$dir/pan.log" | head -1)
+    states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$dir/pan.log" | head -1)
+    depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' "$dir/pan.log" | head -1)
+    local verdict
+    if [ -z "$errors" ]; then verdict=broken
+    elif grep -q "Search not completed" "$dir/pan.log" && [ "$errors" = 0 ]; then verdict=incomplete
+    elif [ "$errors" = 0 ]; then verdict=pass
+    else verdict=fail; fi
+    local what
+    what=$(grep -m1 -E '^pan:[0-9]+:|^pan: ' "$dir/pan.log" | grep -v "elapsed\|rate\|wrote" || true)
+    printf 'model %-22s %12s states, depth %4s, %3ss: %s%s\n' "$name" "${states:-?}" "${depth:-?}" \
+        "$((SECONDS - start))" "$verdict" "${what:+ ($what)}"
+    if [ "$verdict" = incomplete ] || [ "$verdict" = broken ]; then failed=1
+    elif [ "$expect" = pass ] && [ "$verdict" != pass ]; then
+        failed=1
+        (cd "$dir" && spin -t -p -g "$model" 2>/dev/null | tail -40) || true
+    elif [ "$expect" = fail ] && [ "$verdict" != fail ]; then
+        echo "model $name: the seeded bug was NOT caught"; failed=1
+    fi
+}
+
+safety_c="-DSAFETY -DCOLLAPSE"
+safety_p="-m200000 -w26"
+
+check_wait()        { run wait wait.pml pass "" "$safety_c" "$safety_p"; }
+check_space()       { run space space.pml pass "" "-DSAFETY" "-m10000"; }
+check_space_fixed() { run space-fixed space.pml pass "-DFIXED" "-DSAFETY" "-m10000"; }
+check_live()        { run live wait.pml pass "-DLIVE -DSPURIOUS=0" "-DCOLLAPSE -DNFAIR=3" "-a -f -m200000 -w26 -N done"; }
+check_mutants() {
+    run mut-no-park-recheck wait.pml fail "" "$safety_c" "$safety_p" \
+        's/P3: ready = e_pub\[e_head\];/P3: ready = 0;/'
+    run mut-no-stop-recheck wait.pml fail "" "$safety_c" "$safety_p" \
+        's/    stop = stop_req;\n    if\n    :: ready \|\| stop -> e_state = RUNNING/    stop = 0;\n    if\n    :: ready || stop -> e_state = RUNNING/'
+    run mut-no-waking wait.pml fail "" "$safety_c" "$safety_p" \
+        's/atomic \{ done\[i\] = WAKING; x_notifying\+\+ \}/atomic { done[i] = DONE; x_notifying++ }/'
+    run mut-no-stop-cond wait.pml fail "" "$safety_c" "$safety_p" \
+        's/stopc = \(done\[R_X\] != WAITING\);/stopc = 0;/'
+    run mut-notify-before-stop wait.pml fail "" "$safety_c" "$safety_p" \
+        's/    atomic \{ stop_req = 1; e_notifying\+\+ \}          \/\* seq_cst store \*\/\n    notify_e\(\);/    e_notifying++;\n    notify_e();\n    e_notifying++;\n    stop_req = 1;\n    e_notifying--;/'
+    run mut-plain-no-cas wait.pml fail "" "$safety_c" "$safety_p" \
+        's/    atomic \{ if :: done\[i\] == PENDING -> done\[i\] = WAITING; ok = 1 :: else -> ok = 0 fi \};/    done[i] = WAITING; ok = 1;/'
+}
+
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(wait)
+for t in "${targets[@]}"; do
+    case $t in
+    wait) check_wait ;;
+    space) check_space ;;
+    space-fixed) check_space_fixed ;;
+    live) check_live ;;
+    mutants) check_mutants ;;
+    all) check_wait; check_space; check_space_fixed; check_mutants; check_live ;;
+    *) echo "usage: $0 [wait|space|space-fixed|live|mutants|all]..."; exit 2 ;;
+    esac
+done
+[ -z "${MODEL_BUILD:-}" ] && rm -rf "$work"
+exit $failed
