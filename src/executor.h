@@ -102,7 +102,8 @@ struct px_thread {
     alignas(PX_CACHE_LINE) _Atomic uint64_t head; /* next position to run */
     _Atomic uint64_t calls, inline_calls, posts, parks;
     _Atomic uint32_t max_depth;
-    uint32_t serving; /* driven: nesting depth of px_drain/px_serve/px_main */
+    uint32_t space_freed; /* cells freed since posters were last woken (owner only) */
+    uint32_t space_batch; /* wake posters once per this many freed cells */
 
     char name_buf[]; /* name storage */
 };
@@ -228,6 +229,8 @@ uint32_t px__enter_wait(struct px_thread *self);
 void px__leave_wait(struct px_thread *self, uint32_t prev);
 /* Driven executor whose owner is away: fire the hook and fd once per arm. */
 void px__notify_away(struct px_thread *t);
+/* Owner: a seq_cst fence, then wake posters waiting for space if there are any. */
+void px__space_check_fenced(struct px_thread *t);
 /* Posters waiting for ring space: wake them (after head moved or the gate closed). */
 void px__wake_space_waiters(struct px_thread *t);
 /* Wait until t's ring has space (0, *pos reserved) or t's gate closes

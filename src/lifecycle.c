@@ -83,6 +83,7 @@ struct px_thread *px__executor_alloc(const px_thread_options_t *o, const char *n
     memset(t->cells, 0, csize);
     t->capacity = cap;
     t->mask = cap - 1;
+    t->space_batch = cap / 4 < 1 ? 1 : cap / 4 > 64 ? 64 : cap / 4;
     t->wait = (uint8_t)o->wait;
     t->spin_ns = o->spin_ns ? o->spin_ns : px__default_spin_ns;
     t->fork_gen = px__load_relaxed(&px__fork_gen); /* relaxed: see px__check_alive */

@@ -1,13 +1,29 @@
 /* Serving: taking items off the ring and running them on the owner thread. */
 #include "executor.h"
 
-/* Posters sleep for space only when the ring was full; tell them it moved.
- * Relaxed load: a missed increment is caught at the next item or by the
- * fenced check before the owner idles (px__run_batch), so the wake-up is late
- * by at most one item, never lost. */
+/*
+ * Posters sleep for space only when the ring was full. Waking them after every
+ * freed cell costs a futex syscall per item while they get back on a CPU, so
+ * the per-item check wakes once per space_batch freed cells (relaxed load: a
+ * missed increment only delays). Every place where the owner stops taking
+ * items (end of a batch, px__run_one, px__park) re-checks after a seq_cst
+ * fence and wakes whatever the count, so no wake-up is lost; that fence pairs
+ * with the one in px__space_wait.
+ */
 static inline void space_check(struct px_thread *t)
 {
-    if (PX_UNLIKELY(px__load_relaxed(&t->space_waiters) != 0)) px__wake_space_waiters(t);
+    if (PX_LIKELY(px__load_relaxed(&t->space_waiters) == 0)) return;
+    if (++t->space_freed < t->space_batch) return;
+    t->space_freed = 0;
+    px__wake_space_waiters(t);
+}
+
+void px__space_check_fenced(struct px_thread *t)
+{
+    px__fence_seq_cst();
+    if (px__load_relaxed(&t->space_waiters) == 0) return;
+    t->space_freed = 0;
+    px__wake_space_waiters(t);
 }
 
 static inline void run_item(struct px_thread *t, const px__item_t *it)
@@ -25,24 +41,34 @@ static inline void run_item(struct px_thread *t, const px__item_t *it)
     px__complete(req, result);
 }
 
+/* Used inside waits, one item at a time: the owner may go back to its own
+ * code right after, so the space check is the fenced one. */
 bool px__run_one(struct px_thread *self)
 {
     px__item_t it;
     if (!px__ring_pop(self, &it)) return false;
-    space_check(self);
+    px__space_check_fenced(self);
     run_item(self, &it);
     return true;
 }
 
-/* Sample the queue depth for max_depth, counting the item just taken (reads
- * the producers' line: only done when another item is already waiting, so a
- * lone call pays nothing). */
-static void sample_depth(struct px_thread *t)
+/*
+ * max_depth: the queue depth (counting the item just taken) can only exceed
+ * the high-water mark if the cell max_depth places ahead is published, so
+ * only then is the producers' tail read. Once the mark is up, streaming costs
+ * one look at a cell the consumer reads later anyway.
+ */
+static inline void sample_depth(struct px_thread *t)
 {
-    /* Relaxed: a statistic; head is ours, tail may be slightly stale. */
-    uint64_t depth = px__load_relaxed(&t->tail) - px__load_relaxed(&t->head) + 1;
+    /* Relaxed: a statistic written by the owner only. */
+    uint32_t max = px__load_relaxed(&t->max_depth);
+    uint64_t h = px__load_relaxed(&t->head); /* relaxed: the owner writes head */
+    if (max > t->mask) return; /* already the whole ring */
+    uint64_t probe = h - 1 + max;  /* position max places after the item just taken */
+    if (max && px__load_acquire(&t->cells[probe & t->mask].seq) != probe + 1) return; /* pairs with px__ring_publish */
+    uint64_t depth = px__load_relaxed(&t->tail) - h + 1; /* relaxed: a statistic */
     uint32_t d = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
-    if (d > px__load_relaxed(&t->max_depth)) px__store_relaxed(&t->max_depth, d);
+    if (d > max) px__store_relaxed(&t->max_depth, d);
 }
 
 unsigned px__run_batch(struct px_thread *self, unsigned max)
@@ -50,21 +76,11 @@ unsigned px__run_batch(struct px_thread *self, unsigned max)
     unsigned n = 0;
     px__item_t it;
     while ((max == 0 || n < max) && px__ring_pop(self, &it)) {
-        /* Sample at the 0th, 1st, 2nd, 4th, ... and every 64th item of a batch:
-         * an item that ran long (a blocked call) is followed by a sample. */
-        if ((n & (n - 1)) == 0 || (n & 63) == 0) {
-            if (px__ring_ready(self)) sample_depth(self);
-            else if (px__load_relaxed(&self->max_depth) == 0) px__store_relaxed(&self->max_depth, 1);
-        }
+        sample_depth(self);
         space_check(self);
         run_item(self, &it);
         n++;
     }
-    if (n) {
-        /* The fenced re-check that makes space_check's relaxed load safe:
-         * seq_cst fence pairs with the seq_cst increment in px__space_wait. */
-        px__fence_seq_cst();
-        space_check(self);
-    }
+    if (n) px__space_check_fenced(self);
     return n;
 }

@@ -14,7 +14,8 @@
 
 #include "executor.h"
 
-/* Spin this many pause rounds between clock reads. */
+/* Spin this many pause rounds (a few microseconds) between clock reads and
+ * yields. */
 #define SPIN_CHECK_EVERY 64u
 
 void px__notify_slow(struct px_thread *t, uint32_t s)
@@ -77,10 +78,9 @@ int px__park(struct px_thread *self, bool (*stop_cond)(void *), void *ctx, int64
     /* Announce, then re-check (pairs with px__notify: seq_cst store + fence
      * here, seq_cst publish + seq_cst load there). */
     px__store_seq_cst(&self->state, PX__PARKED);
-    px__fence_seq_cst();
-    /* Idle owner: whoever sleeps for space in our ring may go on (pairs with
-     * the fence in px__space_wait). */
-    if (px__load_relaxed(&self->space_waiters) != 0) px__wake_space_waiters(self);
+    /* Idle owner: whoever sleeps for space in our ring may go on (the fence
+     * pairs with the one in px__space_wait). */
+    px__space_check_fenced(self);
     if (px__ring_ready(self) || (stop_cond && stop_cond(ctx))) {
         px__store_relaxed(&self->state, PX__RUNNING); /* relaxed: nobody waits for RUNNING */
         return 0;
@@ -101,6 +101,8 @@ bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns)
         if (px__ring_ready(self) || px__load_relaxed(&self->stop_req)) return true;
         px__cpu_relax();
         if (i % SPIN_CHECK_EVERY == 0) {
+            /* A producer may share our CPU: let it run (no-op when it does not). */
+            px__yield();
             uint64_t now = px__now_ns();
             if (deadline == 0) deadline = now + spin_ns;
             else if (now >= deadline) return px__ring_ready(self);
@@ -154,6 +156,8 @@ void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns)
         if (spin_ns == 0) break;
         px__cpu_relax();
         if (i % SPIN_CHECK_EVERY == 0) {
+            /* The executor may share our CPU: let it run (no-op when it does not). */
+            px__yield();
             uint64_t now = px__now_ns();
             if (deadline == 0) deadline = now + spin_ns;
             else if (now >= deadline) break;

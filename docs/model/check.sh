@@ -53,6 +53,7 @@ run() {
     else verdict=fail; fi
     local what
     what=$(grep -m1 -E '^pan:[0-9]+:|^pan: ' "$dir/pan.log" | grep -v "elapsed\|rate\|wrote" || true)
+    what=${what:0:90}
     printf 'model %-22s %12s states, depth %4s, %3ss: %s%s\n' "$name" "${states:-?}" "${depth:-?}" \
         "$((SECONDS - start))" "$verdict" "${what:+ ($what)}"
     if [ "$verdict" = incomplete ] || [ "$verdict" = broken ]; then failed=1
