@@ -14,9 +14,10 @@
  *
  * Work reaches an executor through one bounded MPSC ring (a Vyukov-style array
  * queue with per-cell sequence numbers). A synchronous call (px_call,
- * px_call_v) keeps its request in the caller's stack frame and allocates
- * nothing; a post (px_post, px_try_post) occupies a ring cell until it starts
- * running. The ring is allocated once, at creation.
+ * px_call_v) occupies a ring cell and gets its answer on the calling thread's
+ * own reply line (thread-local), so it allocates nothing; a post (px_post,
+ * px_try_post) occupies a ring cell until it starts running. The ring is
+ * allocated once, at creation. docs/design.md has the details.
  *
  * Conventions
  * -----------

@@ -6,25 +6,49 @@
 #include "error.h"
 #include "executor.h"
 
-static __thread struct px_thread *tls_self;
-static __thread bool tls_known;
+/* Reply lines per thread: one per nesting depth of synchronous calls (a
+ * thread that is an executor runs calls while it waits, and those may call
+ * on). Deeper nesting than this uses a line in the caller's stack frame. */
+#define REPLY_SLOTS 8
+
+/* Everything pinexec keeps per thread, in one block (one TLS lookup). */
+typedef struct thread_state {
+    px__reply_t replies[REPLY_SLOTS]; /* zero-initialised: generation 0, state SPIN */
+    struct px_thread *self;           /* the executor this thread serves */
+    bool known;                       /* self was resolved */
+    uint32_t depth;                   /* synchronous calls in progress on this thread */
+} thread_state_t;
+
+static __thread thread_state_t tls;
 extern struct px_thread *px__main_executor;
 
 struct px_thread *px__self(void)
 {
-    if (PX_LIKELY(tls_known)) return tls_self;
+    if (PX_LIKELY(tls.known)) return tls.self;
     /* First pinexec call on this thread: the main thread serves the main
      * executor (also when the library was loaded later, by dlopen). */
-    tls_known = true;
-    if (px__is_main_thread()) tls_self = px__main_executor;
-    return tls_self;
+    tls.known = true;
+    if (px__is_main_thread()) tls.self = px__main_executor;
+    return tls.self;
 }
 
 void px__set_self(struct px_thread *t)
 {
-    tls_known = true;
-    tls_self = t;
+    tls.known = true;
+    tls.self = t;
 }
+
+px__reply_t *px__reply_begin(uint32_t *gen)
+{
+    uint32_t d = tls.depth++;
+    if (PX_UNLIKELY(d >= REPLY_SLOTS)) return NULL; /* the caller uses its own frame */
+    /* Relaxed: only this thread and the completer of its previous call on this
+     * line wrote it, and that call's completion was acquired before. */
+    *gen = px__load_relaxed(&tls.replies[d].word);
+    return &tls.replies[d];
+}
+
+void px__reply_end(void) { tls.depth--; }
 
 px_thread_t *px_thread_current(void) { return px__self(); }
 
@@ -45,8 +69,8 @@ static int shut(const struct px_thread *t, const char *what)
 static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void **result,
                 const char *what)
 {
-    int r = bad_target(t, (const void *)fn, what);
-    if (PX_UNLIKELY(r)) return r;
+    int bad = bad_target(t, (const void *)fn, what);
+    if (PX_UNLIKELY(bad)) return bad;
     struct px_thread *self = px__self();
     if (self == t) {
         /* Relaxed: our own executor's gate; a racing close is ordered by the
@@ -60,24 +84,29 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
         return 0;
     }
     if (PX_UNLIKELY(px__gate_enter(t))) return shut(t, what);
-    px__req_t req;
-    px__store_relaxed(&req.done, PX__REQ_PENDING); /* relaxed: published by the cell */
-    req.waiter = self;
-    req.result = NULL;
+    uint32_t gen = 0;
+    px__reply_t deep; /* only for calls nested deeper than the thread's reply lines */
+    px__reply_t *r = px__reply_begin(&gen);
+    if (PX_UNLIKELY(r == NULL)) {
+        r = &deep;
+        atomic_init(&r->word, 0);
+    }
     uint32_t spin = t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns;
     uint64_t pos;
     if (PX_UNLIKELY(px__ring_reserve(t, &pos))) {
         /* Full: a call never fails for lack of space, it waits for it. */
         if (px__space_wait(t, self, &pos)) {
+            px__reply_end();
             px__gate_leave(t);
             return shut(t, what);
         }
     }
-    px__ring_publish(t, pos, fn, arg, (uintptr_t)&req | (wants ? PX__REQ_WANTS_RESULT : 0));
+    px__ring_publish(t, pos, fn, arg, (uintptr_t)r | (wants ? PX__REQ_WANTS_RESULT : 0));
     px__notify(t);
     px__gate_leave(t); /* accepted: destroy runs it before freeing t */
-    px__call_wait(self, &req, spin);
-    if (result) *result = req.result;
+    px__call_wait(self, r, gen, spin);
+    if (result) *result = r->result;
+    px__reply_end();
     return 0;
 }
 

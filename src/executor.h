@@ -29,13 +29,17 @@ enum {
     PX__AWAY = 2     /* driven executor: the owner is in its own code; wake by hook/fd */
 };
 
-/* px__req.done: completion word of a synchronous call. */
+/*
+ * px__reply.word: generation (upper 30 bits, step PX__REPLY_GEN) | state.
+ * Between calls the state bits are 0; a call completes when the generation
+ * has moved past the one the caller read and the state bits are 0 again.
+ */
 enum {
-    PX__REQ_PENDING = 0, /* queued or running; the caller spins */
-    PX__REQ_WAITING = 1, /* the caller went (or is going) to sleep */
-    PX__REQ_WAKING = 2,  /* finished; the completer is still waking the caller's executor */
-    PX__REQ_DONE = 3     /* finished; the completer no longer touches the request */
+    PX__REPLY_SPIN = 0,    /* the caller spins (or no call is pending) */
+    PX__REPLY_WAITING = 1, /* the caller went (or is going) to sleep */
+    PX__REPLY_STATE = 3    /* mask of the state bits */
 };
+#define PX__REPLY_GEN 4u
 
 /* px_thread.gate: users * PX__GATE_USER | PX__GATE_CLOSED. */
 #define PX__GATE_CLOSED 1u
@@ -47,15 +51,16 @@ enum {
 typedef void (*px__anyfn)(void);
 
 /*
- * A synchronous call's request, in the caller's stack frame. Aligned to a
- * cache line of its own: the executor writes result and done, the caller
- * polls done, nothing else shares the line.
+ * Where a synchronous call's completion lands: one cache line per calling
+ * thread and nesting depth (thread-local, see px__reply_begin), so the caller
+ * writes nothing to it on the fast path. The executor writes result and bumps
+ * the generation; the caller polls word; nothing else shares the line.
  */
-typedef struct px__req {
-    alignas(PX_CACHE_LINE) _Atomic uint32_t done;
-    struct px_thread *waiter; /* the caller's own executor, or NULL; read only when done == WAITING */
+typedef struct px__reply {
+    alignas(PX_CACHE_LINE) _Atomic uint32_t word;
+    struct px_thread *waiter; /* the caller's own executor or NULL; written before WAITING */
     void *result;
-} px__req_t;
+} px__reply_t;
 
 /*
  * One ring cell (32 bytes, two per cache line). seq is the position it holds
@@ -65,7 +70,7 @@ typedef struct px__cell {
     _Atomic uint64_t seq;
     px__anyfn fn;
     void *arg;
-    uintptr_t req; /* px__req_t * | PX__REQ_WANTS_RESULT, or 0 for a post */
+    uintptr_t req; /* px__reply_t * | PX__REQ_WANTS_RESULT, or 0 for a post */
 } px__cell_t;
 
 struct px_thread {
@@ -96,7 +101,7 @@ struct px_thread {
     _Atomic(void *) hook_ctx;
     _Atomic int fd; /* driven: readiness fd, -1 until px_thread_fd */
     _Atomic uint64_t wakes;
-    _Atomic(px__req_t *) stop_req; /* set by px_thread_destroy: finish and complete it */
+    _Atomic(px__reply_t *) stop_req; /* set by px_thread_destroy: finish and complete it */
 
     /* ---- the consumer (serving thread) ---- */
     alignas(PX_CACHE_LINE) _Atomic uint64_t head; /* next position to run */
@@ -212,11 +217,16 @@ void px__set_self(struct px_thread *t);
 static inline void px__notify(struct px_thread *t);
 void px__notify_slow(struct px_thread *t, uint32_t state);
 
-/* Wait for req to complete. self: the caller's executor or NULL; it keeps
- * serving self's queue. spin_ns: how long to spin before sleeping. */
-void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns);
+/* Take the calling thread's reply line for one synchronous call (nesting
+ * depth + 1); *gen receives its current word. px__reply_end gives it back. */
+px__reply_t *px__reply_begin(uint32_t *gen);
+void px__reply_end(void);
+/* Wait until the call answering on r (word gen when published) completed.
+ * self: the caller's executor or NULL; it keeps serving self's queue.
+ * spin_ns: how long to spin before sleeping. */
+void px__call_wait(struct px_thread *self, px__reply_t *r, uint32_t gen, uint32_t spin_ns);
 /* Complete a synchronous call (executor side). */
-void px__complete(px__req_t *req, void *result);
+void px__complete(px__reply_t *r, void *result);
 /* Park the owner of self until woken, work is ready, stop_cond(ctx) holds
  * (re-checked after announcing the park; may be NULL) or timeout_ns passes
  * (negative: no limit). Returns -ETIMEDOUT when the time ran out, else 0. */

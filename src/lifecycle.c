@@ -254,15 +254,19 @@ int px_thread_destroy(px_thread_t *t)
     px__gate_drain(t, self);
     /* Every accepted item is now published. Ask the thread to finish; the
      * request lives here and is completed by the thread as its last act. */
-    px__req_t stop;
-    px__store_relaxed(&stop.done, PX__REQ_PENDING); /* relaxed: published by the store below */
-    stop.waiter = self;
-    stop.result = NULL;
+    uint32_t gen = 0;
+    px__reply_t deep;
+    px__reply_t *stop = px__reply_begin(&gen);
+    if (stop == NULL) {
+        stop = &deep;
+        atomic_init(&stop->word, 0);
+    }
     /* seq_cst pairs with px__park's fence + re-check of stop_req, before the
      * seq_cst load of state in px__notify. */
-    atomic_store_explicit(&t->stop_req, &stop, memory_order_seq_cst);
+    atomic_store_explicit(&t->stop_req, stop, memory_order_seq_cst);
     px__notify(t);
-    px__call_wait(self, &stop, t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns);
+    px__call_wait(self, stop, gen, t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns);
+    px__reply_end();
     px__os_thread_t os = t->os;
     px__executor_free(t);
     px__thread_join(os);

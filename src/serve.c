@@ -33,12 +33,12 @@ static inline void run_item(struct px_thread *t, const px__item_t *it)
         px__counter_bump(&t->posts, 1);
         return;
     }
-    px__req_t *req = (px__req_t *)(it->req & ~PX__REQ_WANTS_RESULT);
+    px__reply_t *r = (px__reply_t *)(it->req & ~PX__REQ_WANTS_RESULT);
     void *result = NULL;
     if (it->req & PX__REQ_WANTS_RESULT) result = ((px_fn_v)it->fn)(it->arg);
     else ((px_fn)it->fn)(it->arg);
     px__counter_bump(&t->calls, 1); /* before completing: the caller may read stats next */
-    px__complete(req, result);
+    px__complete(r, result);
 }
 
 /* Used inside waits, one item at a time: the owner may go back to its own

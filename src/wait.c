@@ -110,48 +110,53 @@ bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns)
     }
 }
 
-void px__complete(px__req_t *req, void *result)
+void px__complete(px__reply_t *r, void *result)
 {
-    req->result = result;
-    uint32_t expected = PX__REQ_PENDING;
-    /* Fast path: the caller still spins. seq_cst (a release suffices for the
-     * result; seq_cst keeps one ordering story): pairs with the acquire loads
-     * of done in px__call_wait. */
-    if (PX_LIKELY(px__cas_seq_cst(&req->done, &expected, PX__REQ_DONE))) return;
-    /* The caller announced WAITING and cannot leave until it sees DONE, so
-     * req (and the executor it names) stay valid until our last store. */
-    struct px_thread *w = req->waiter;
-    if (w == NULL) {
-        /* Release pairs with the caller's acquire load; the wake may hit a
-         * frame that is already gone, which futex tolerates. */
-        px__store_release(&req->done, PX__REQ_DONE);
-        px__futex_wake(&req->done, 1);
-        return;
-    }
-    /* The caller is an executor parked on its own state word: WAKING keeps it
-     * (and so w) alive while we notify; seq_cst orders the store before
-     * px__notify's load of w->state (Dekker with px__park's re-check). */
-    px__store_seq_cst(&req->done, PX__REQ_WAKING);
-    px__notify(w);
-    px__store_release(&req->done, PX__REQ_DONE); /* pairs with the caller's acquire load */
+    r->result = result;
+    /* One read-modify-write on the caller's line: advance the generation.
+     * seq_cst (it releases result; pairs with the acquire loads of word in
+     * px__call_wait) and, on the slow path, orders it before px__notify's
+     * load of the waiter's state (Dekker with px__park's re-check). */
+    uint32_t old = px__fetch_add_seq_cst(&r->word, PX__REPLY_GEN);
+    if (PX_LIKELY((old & PX__REPLY_STATE) == PX__REPLY_SPIN)) return;
+    /* The caller announced WAITING. It does not leave while the state bits
+     * stay set, so r and the executor it names stay valid until our store. */
+    struct px_thread *w = r->waiter; /* written before the caller's CAS to WAITING, which we read */
+    if (w) px__notify(w);
+    uint32_t done = (old + PX__REPLY_GEN) & ~(uint32_t)PX__REPLY_STATE;
+    px__store_release(&r->word, done); /* pairs with the caller's acquire loads */
+    /* A plain thread sleeps on the word itself. The wake may reach a line the
+     * caller already reuses; futex wake-ups tolerate that (callers re-check). */
+    if (w == NULL) px__futex_wake(&r->word, INT32_MAX);
 }
 
-static bool req_not_waiting(void *ctx)
+/* The call answering on r (published at generation gen) has completed. */
+static inline bool reply_done(uint32_t word, uint32_t gen)
 {
-    px__req_t *req = ctx;
+    return (word & ~(uint32_t)PX__REPLY_STATE) != gen && (word & PX__REPLY_STATE) == 0;
+}
+
+typedef struct reply_wait {
+    px__reply_t *r;
+    uint32_t waiting; /* the word while the caller waits and nothing happened */
+} reply_wait_t;
+
+static bool reply_moved(void *ctx)
+{
+    reply_wait_t *w = ctx;
     /* Relaxed: only decides whether to sleep; the caller re-reads with acquire. */
-    return px__load_relaxed(&req->done) != PX__REQ_WAITING;
+    return px__load_relaxed(&w->r->word) != w->waiting;
 }
 
-void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns)
+void px__call_wait(struct px_thread *self, px__reply_t *r, uint32_t gen, uint32_t spin_ns)
 {
     /* A driven owner waiting here is woken directly, not through its hook. */
     uint32_t prev = self ? px__enter_wait(self) : PX__RUNNING;
     /* Spin phase: the common, syscall-free path. */
     uint64_t deadline = 0;
     for (unsigned i = 1;; i++) {
-        /* Acquire pairs with the seq_cst CAS / release store in px__complete. */
-        if (PX_LIKELY(px__load_acquire(&req->done) == PX__REQ_DONE)) goto out;
+        /* Acquire pairs with the seq_cst fetch_add / release store in px__complete. */
+        if (PX_LIKELY(reply_done(px__load_acquire(&r->word), gen))) goto out;
         if (self && px__run_one(self)) continue;
         if (spin_ns == 0) break;
         px__cpu_relax();
@@ -163,23 +168,25 @@ void px__call_wait(struct px_thread *self, px__req_t *req, uint32_t spin_ns)
             else if (now >= deadline) break;
         }
     }
-    /* Sleep phase: announce WAITING (seq_cst pairs with the CAS in px__complete). */
-    uint32_t expected = PX__REQ_PENDING;
-    if (!px__cas_seq_cst(&req->done, &expected, PX__REQ_WAITING)) goto out; /* DONE meanwhile */
-    if (self == NULL) {
-        while (px__load_acquire(&req->done) != PX__REQ_DONE) /* pairs with px__complete */
-            px__futex_wait(&req->done, PX__REQ_WAITING, -1);
-        return;
-    }
+    /* Sleep phase: name ourselves, then announce WAITING (the seq_cst CAS
+     * releases waiter; pairs with the fetch_add in px__complete). */
+    r->waiter = self;
+    uint32_t expected = gen;
+    if (!px__cas_seq_cst(&r->word, &expected, gen | PX__REPLY_WAITING)) goto out; /* completed meanwhile */
+    reply_wait_t rw = {r, gen | PX__REPLY_WAITING};
     for (;;) {
-        uint32_t d = px__load_acquire(&req->done); /* pairs with px__complete */
-        if (d == PX__REQ_DONE) break;
-        if (d == PX__REQ_WAKING) { /* the completer is between two stores */
+        uint32_t word = px__load_acquire(&r->word); /* pairs with px__complete */
+        if (reply_done(word, gen)) break;
+        if (word != rw.waiting) { /* the completer is between its two stores */
             px__cpu_relax();
             continue;
         }
+        if (self == NULL) {
+            px__futex_wait(&r->word, rw.waiting, -1);
+            continue;
+        }
         if (px__run_one(self)) continue;
-        px__park(self, req_not_waiting, req, -1);
+        px__park(self, reply_moved, &rw, -1);
     }
 out:
     if (self) px__leave_wait(self, prev);

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Model-check pinexec's wait protocol with SPIN (docs/model/README.md).
 #
-#   docs/model/check.sh [wait|space|space-fixed|live|mutants|all] ...   default: wait
+#   docs/model/check.sh [wait|space|live|mutants|all] ...   default: wait space
 #
 #   wait         wait.pml, exhaustive safety search: assertions (no lost
 #                wake-up, nothing touched after it may be freed, everything ran)
 #                and invalid end states (no deadlock); partial-order reduction on
 #   space        space.pml: posters waiting for ring space on a driven
-#                executor, x86-TSO store buffer on the consumer, code as it is
-#   space-fixed  space.pml with the repair (-DFIXED)
+#                executor, x86-TSO store buffer on the consumer
 #   live         wait.pml, LTL "<> everything finished" under weak fairness
 #                (no livelock); slower, not run by ctest
-#   mutants      wait.pml with seeded bugs (each must be caught)
+#   mutants      wait.pml and space.pml with seeded bugs, and space.pml as
+#                the code was before the fix of issue 6: each must be caught
 #
 # Prints, per model, the states explored and the result; exits 1 if any
 # check fails, 77 (skip) when spin or a C compiler is missing.
@@ -70,9 +70,11 @@ safety_p="-m200000 -w26"
 
 check_wait()        { run wait wait.pml pass "" "$safety_c" "$safety_p"; }
 check_space()       { run space space.pml pass "" "-DSAFETY" "-m10000"; }
-check_space_fixed() { run space-fixed space.pml pass "-DFIXED" "-DSAFETY" "-m10000"; }
 check_live()        { run live wait.pml pass "-DLIVE -DSPURIOUS=0" "-DCOLLAPSE -DNFAIR=3" "-a -f -m200000 -w26 -N done"; }
 check_mutants() {
+    run mut-space-unfenced-run-one space.pml fail "-DUNFENCED_RUN_ONE" "-DSAFETY" "-m10000"
+    run mut-space-no-batch-end-check space.pml fail "" "-DSAFETY" "-m10000" \
+        's/          space_check_fenced\(\)                       \/\* the end of the batch \*\//          skip/'
     run mut-no-park-recheck wait.pml fail "" "$safety_c" "$safety_p" \
         's/P3: ready = e_pub\[e_head\];/P3: ready = 0;/'
     run mut-no-stop-recheck wait.pml fail "" "$safety_c" "$safety_p" \
@@ -88,16 +90,15 @@ check_mutants() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(wait)
+[ ${#targets[@]} -eq 0 ] && targets=(wait space)
 for t in "${targets[@]}"; do
     case $t in
     wait) check_wait ;;
     space) check_space ;;
-    space-fixed) check_space_fixed ;;
     live) check_live ;;
     mutants) check_mutants ;;
-    all) check_wait; check_space; check_space_fixed; check_mutants; check_live ;;
-    *) echo "usage: $0 [wait|space|space-fixed|live|mutants|all]..."; exit 2 ;;
+    all) check_wait; check_space; check_mutants; check_live ;;
+    *) echo "usage: $0 [wait|space|live|mutants|all]..."; exit 2 ;;
     esac
 done
 [ -z "${MODEL_BUILD:-}" ] && rm -rf "$work"

@@ -4,11 +4,12 @@
  * the C code.
  *
  * The consumer pops with a release store of head and then reads
- * space_waiters with a relaxed load (src/serve.c space_check). On x86 (and
- * any TSO or weaker machine) that load can be satisfied while the store of
- * head still sits in the store buffer: the store-buffering outcome. The
- * design (docs/design.md "Waiting for space") makes that harmless with a
- * fenced re-check "at the end of every batch and before parking". This model
+ * space_waiters with a relaxed load (src/serve.c space_check, which moreover
+ * wakes only once per space_batch freed cells). On x86 (and any TSO or weaker
+ * machine) that load can be satisfied while the store of head still sits in
+ * the store buffer: the store-buffering outcome. The design makes that
+ * harmless with a fenced re-check (px__space_check_fenced) wherever the owner
+ * stops taking items: the end of a batch, px__run_one, px__park. This model
  * asks whether every pop is followed by such a re-check before the owner
  * stops serving.
  *
@@ -26,9 +27,11 @@
  * end only idle in its event loop (end label), so P asleep forever on
  * space_seq is an invalid end state.
  *
- * Build with -DFIXED for the repaired protocol: px__leave_wait re-checks
- * space_waiters after its seq_cst fence (any path that popped then re-checks
- * before the owner stops serving).
+ * Build with -DUNFENCED_RUN_ONE for the code as it was when issue 6 was
+ * reviewed: px__run_one used the relaxed per-item check only, and the owner
+ * could pop inside px_call and return to its own code without a fenced
+ * re-check. SPIN finds the lost wake-up there (check.sh mutants), and none
+ * in the code as it is.
  */
 
 #define RUNNING 0
@@ -49,6 +52,8 @@ byte ran = 0;
 
 byte space_seq = 0;
 byte space_waiters = 0;
+byte space_freed = 0; /* owner only */
+#define SPACE_BATCH 1     /* capacity 1: cap / 4 < 1, so 1 (src/lifecycle.c) */
 bit p_sleeping = 0;   /* P in futex_wait(space_seq) */
 bit p_done = 0;
 
@@ -76,20 +81,46 @@ inline wake_space()
     d_step { space_seq++; p_sleeping = 0 }
 }
 
-/* space_check in src/serve.c: relaxed load, no fence. */
+/* space_check in src/serve.c: relaxed load, no fence, once per batch of
+ * freed cells. */
 inline space_check()
 {
     if
-    :: space_waiters != 0 -> wake_space()
+    :: space_waiters != 0 ->
+       space_freed++;
+       if
+       :: space_freed >= SPACE_BATCH -> space_freed = 0; wake_space()
+       :: else -> skip
+       fi
     :: else -> skip
     fi
 }
 
-/* px__ring_pop + px__run_one on D: the pop's store of head is buffered. */
+/* px__space_check_fenced: seq_cst fence, then wake whatever the count. */
+inline space_check_fenced()
+{
+    flush();
+    if
+    :: space_waiters != 0 -> space_freed = 0; wake_space()
+    :: else -> skip
+    fi
+}
+
+/* px__ring_pop on D: the store of head goes to the store buffer. */
+inline pop()
+{
+    d_step { h = D_HEAD; hb_valid = 1; hb_val = h + 1; h = 0 } /* release store of head */
+}
+
+/* px__run_one on D */
 inline run_one()
 {
-    d_step { h = D_HEAD; hb_valid = 1; hb_val = h + 1; h = 0 }; /* release store of head */
+    pop();
+#ifdef UNFENCED_RUN_ONE
     space_check();
+#else
+    space_check_fenced();
+#endif
     ran++
 }
 
@@ -104,9 +135,6 @@ inline leave_wait()
 {
     flush(); d_state = AWAY;                         /* seq_cst store (xchg) */
     flush();                                         /* seq_cst fence */
-#ifdef FIXED
-    space_check();                                   /* the re-check the fix adds */
-#endif
     if
     :: pub[D_HEAD] -> notify_away()
     :: else -> skip
@@ -139,11 +167,10 @@ end:
        if
        :: n > 0 ->
           do
-          :: n > 0 && pub[D_HEAD] -> run_one(); n--
+          :: n > 0 && pub[D_HEAD] -> pop(); space_check(); ran++; n--   /* px__run_batch */
           :: else -> break
           od;
-          flush();                                   /* run_batch's final fence */
-          space_check()
+          space_check_fenced()                       /* the end of the batch */
        :: else -> skip
        fi;
        leave_wait()
