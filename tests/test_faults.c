@@ -495,8 +495,10 @@ int main(void)
         cmocka_unit_test(test_faults_cpus_taken_away_after_create),
         cmocka_unit_test(test_faults_cgroup_shrinks_after_create),
         cmocka_unit_test(test_faults_cgroup_refuses_binding),
-        cmocka_unit_test(test_faults_cgroup_strict_never_narrows),
         cmocka_unit_test(test_faults_px_main_thread_refused),
+        /* Last: fails until the defect it reproduces is fixed (CMOCKA_TEST_ABORT
+         * would stop the cases after it). */
+        cmocka_unit_test(test_faults_cgroup_strict_never_narrows),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -2,7 +2,8 @@
  * Stress tier, traffic (issue 6): random mixes of px_call / px_call_v /
  * px_post / px_try_post from many threads against several executors with every
  * item counted; oversubscription (16 producers, 4 executors, 2 CPUs) in each
- * wait mode; call cycles A->B->A, A->B->C->A and main->A->main under load.
+ * wait mode; call cycles A->B->A, A->B->C->A and main->A->main under load;
+ * chains of nested calls deeper than a thread's reply lines.
  *
  * Accounting: an item's argument encodes (producer, executor, seq) where seq
  * counts the producer's *accepted* items to that executor (tests/test_stress.h).
@@ -407,6 +408,70 @@ static void test_stress_cycles_under_load(void **state)
     for (size_t m = 0; m < PX_TEST_NMODES; m++) cycles_under_load(px_test_modes[m]);
 }
 
+/* ---- 4. deep nesting --------------------------------------------------------
+ * A chain of synchronous calls bouncing between two executors, 24 deep: each
+ * thread holds 12 calls in flight at once, more than its thread-local reply
+ * lines (the deepest ones complete through a line in the caller's frame),
+ * and every line is reused by the next chain. Two threads run chains at
+ * once, so A and B each serve a second chain while they wait in the first. */
+
+#define DEEP 24
+
+typedef struct deep {
+    px_thread_t *ex[2];
+    uint64_t leaves[2]; /* per executor, its thread only */
+    uint64_t wrong[2];
+} deep_t;
+
+static deep_t dp;
+
+static void *bounce(void *arg)
+{
+    uintptr_t depth = (uintptr_t)arg;
+    unsigned here = (unsigned)(depth % 2);
+    if (px_thread_current() != dp.ex[here]) dp.wrong[here]++;
+    if (depth == DEEP) {
+        dp.leaves[here]++;
+        return (void *)(uintptr_t)1;
+    }
+    void *res = NULL;
+    if (px_call_v(dp.ex[1 - here], bounce, (void *)(depth + 1), &res) != 0) return NULL;
+    return (void *)((uintptr_t)res + 1); /* the chain's length, counted on the way back */
+}
+
+static void *deep_chains(void *arg)
+{
+    unsigned n = (unsigned)(uintptr_t)arg, ok = 0;
+    for (unsigned i = 0; i < n; i++) {
+        void *res = NULL;
+        if (px_call_v(dp.ex[0], bounce, (void *)0, &res) == 0 && res == (void *)(uintptr_t)(DEEP + 1)) ok++;
+    }
+    return (void *)(uintptr_t)ok;
+}
+
+static void test_stress_deep_nesting(void **state)
+{
+    (void)state;
+    for (size_t m = 0; m < PX_TEST_NMODES; m++) {
+        memset(&dp, 0, sizeof dp);
+        dp.ex[0] = px_test_create(px_test_modes[m], 4, "deep-a");
+        dp.ex[1] = px_test_create(px_test_modes[m], 4, "deep-b");
+        unsigned n = stress_n(250);
+        px_test_thread_t th[2];
+        for (int i = 0; i < 2; i++) px_test_thread_start(&th[i], deep_chains, (void *)(uintptr_t)n);
+        for (int i = 0; i < 2; i++) {
+            px_test_thread_join(&th[i]);
+            assert_int_equal((uintptr_t)th[i].ret, n);
+        }
+        for (int e = 0; e < 2; e++) px_test_flush(dp.ex[e]);
+        assert_int_equal(dp.leaves[DEEP % 2], 2ull * n);
+        assert_int_equal(dp.wrong[0] + dp.wrong[1], 0);
+        for (int e = 0; e < 2; e++) px_test_destroy(dp.ex[e]);
+        print_message("deep nesting %s: %u chains of %d nested calls\n", px_test_mode_name(px_test_modes[m]), 2 * n,
+                      DEEP);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_stress_oversubscribed_spin),
         cmocka_unit_test(test_stress_oversubscribed_sleep),
         cmocka_unit_test(test_stress_cycles_under_load),
+        cmocka_unit_test(test_stress_deep_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

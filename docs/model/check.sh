@@ -72,21 +72,32 @@ check_wait()        { run wait wait.pml pass "" "$safety_c" "$safety_p"; }
 check_space()       { run space space.pml pass "" "-DSAFETY" "-m10000"; }
 check_live()        { run live wait.pml pass "-DLIVE -DSPURIOUS=0" "-DCOLLAPSE -DNFAIR=3" "-a -f -m200000 -w26 -N done"; }
 check_mutants() {
+    # space.pml as the code was before issue 6's fix, and without the fenced
+    # re-check at the end of a batch
     run mut-space-unfenced-run-one space.pml fail "-DUNFENCED_RUN_ONE" "-DSAFETY" "-m10000"
     run mut-space-no-batch-end-check space.pml fail "" "-DSAFETY" "-m10000" \
         's/          space_check_fenced\(\)                       \/\* the end of the batch \*\//          skip/'
+    # wait.pml: the owner parks without re-checking its ring / its stop request
     run mut-no-park-recheck wait.pml fail "" "$safety_c" "$safety_p" \
         's/P3: ready = e_pub\[e_head\];/P3: ready = 0;/'
     run mut-no-stop-recheck wait.pml fail "" "$safety_c" "$safety_p" \
-        's/    stop = stop_req;\n    if\n    :: ready \|\| stop -> e_state = RUNNING/    stop = 0;\n    if\n    :: ready || stop -> e_state = RUNNING/'
-    run mut-no-waking wait.pml fail "" "$safety_c" "$safety_p" \
-        's/atomic \{ done\[i\] = WAKING; x_notifying\+\+ \}/atomic { done[i] = DONE; x_notifying++ }/'
-    run mut-no-stop-cond wait.pml fail "" "$safety_c" "$safety_p" \
-        's/stopc = \(done\[R_X\] != WAITING\);/stopc = 0;/'
+        's/    stop = stop_req;                                 \/\* stop_requested\(\) \*\//    stop = 0;/'
+    # destroy notifies before it publishes the stop request
     run mut-notify-before-stop wait.pml fail "" "$safety_c" "$safety_p" \
-        's/    atomic \{ stop_req = 1; e_notifying\+\+ \}          \/\* seq_cst store \*\/\n    notify_e\(\);/    e_notifying++;\n    notify_e();\n    e_notifying++;\n    stop_req = 1;\n    e_notifying--;/'
+        's/    atomic \{ stop_req = 1; e_notifying\+\+ \}          \/\* seq_cst store of stop_req \*\/\n    notify_e\(\);/    e_notifying++;\n    notify_e();\n    atomic { stop_req = 1; e_notifying++ }\n    e_notifying--;/'
+    # an executor caller parks without re-checking its reply word
+    run mut-no-reply-recheck wait.pml fail "" "$safety_c" "$safety_p" \
+        's/          moved = !\(gen\[L_X\] == g && st\[L_X\] == WAITING\); \/\* reply_moved, relaxed \*\//          moved = 0;/'
+    # the completer clears the state in its first store (no two-step), so the
+    # caller may leave while the completer still notifies it
+    run mut-one-step-completion wait.pml fail "" "$safety_c" "$safety_p" \
+        's/        gen\[L\] = \(gen\[L\] \+ 1\) % 4;/        gen[L] = (gen[L] + 1) % 4; st[L] = SPIN;/'
+    # a plain caller announces WAITING with a store instead of a CAS
     run mut-plain-no-cas wait.pml fail "" "$safety_c" "$safety_p" \
-        's/    atomic \{ if :: done\[i\] == PENDING -> done\[i\] = WAITING; ok = 1 :: else -> ok = 0 fi \};/    done[i] = WAITING; ok = 1;/'
+        's/        :: gen\[L\] == g && st\[L\] == SPIN -> st\[L\] = WAITING; ok = 1\n        :: else -> ok = 0/        :: true -> st[L] = WAITING; ok = 1/'
+    # a caller takes "generation moved" for done, ignoring the state bits
+    run mut-done-ignores-state wait.pml fail "" "$safety_c" "$safety_p" \
+        's/       :: gen\[L\] != g && st\[L\] == SPIN -> break      \/\* done \(acquire\) \*\//       :: gen[L] != g -> break/'
 }
 
 targets=("$@")
