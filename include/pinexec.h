@@ -143,14 +143,17 @@ PX_EXTERN int px_thread_create(px_thread_t **out, const px_thread_options_t *opt
  *
  * While it runs, calls and posts return -ESHUTDOWN without running; every call
  * and post accepted before runs exactly once; producers blocked on it are
- * released. Once it returns the handle is gone: using it is a use-after-free.
- * Called in a fork() child on an inherited executor, it frees the handle
- * without joining.
+ * released. Once it returns the handle is gone: using it is a use-after-free,
+ * so a thread that may race destroy must stop calling at its first
+ * -ESHUTDOWN, and the program must know that thread stopped (or will not call
+ * again) before destroy returns. Called in a fork() child on an inherited
+ * executor, it frees the handle without joining.
  *
  * \param t  the executor.
  * \return 0 on success; -EINVAL t is NULL, or t is the main-thread executor or an
  *   attached executor (use px_thread_detach); -EDEADLK called on t's own thread
- *   (nothing changed); -EALREADY another px_thread_destroy of t is running.
+ *   (nothing changed); -EALREADY another px_thread_destroy of t is running
+ *   (valid only while the first has not returned).
  * \threadsafety Any thread but t's own; from inside a call running on another
  *   executor it keeps serving that executor's queue while it waits.
  * \memory Everything t's functions wrote is visible to the caller on return.

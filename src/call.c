@@ -61,9 +61,12 @@ static int bad_target(const struct px_thread *t, const void *fn, const char *wha
     return 0;
 }
 
-static int shut(const struct px_thread *t, const char *what)
+/* The -ESHUTDOWN answer; called inside the gate (t is alive), leaves it. */
+static int shut(struct px_thread *t, const char *what)
 {
-    return px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down", what, t->name);
+    int r = px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down", what, t->name);
+    px__gate_leave(t);
+    return r;
 }
 
 static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void **result,
@@ -75,7 +78,9 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
     if (self == t) {
         /* Relaxed: our own executor's gate; a racing close is ordered by the
          * closer's later handshake with this thread, not by this check. */
-        if (px__load_relaxed(&t->gate) & PX__GATE_CLOSED) return shut(t, what);
+        if (px__load_relaxed(&t->gate) & PX__GATE_CLOSED)
+            return px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down",
+                            what, t->name);
         void *res = NULL;
         if (wants) res = ((px_fn_v)fn)(arg);
         else ((px_fn)fn)(arg);
@@ -97,7 +102,6 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
         /* Full: a call never fails for lack of space, it waits for it. */
         if (px__space_wait(t, self, &pos)) {
             px__reply_end();
-            px__gate_leave(t);
             return shut(t, what);
         }
     }
@@ -130,15 +134,13 @@ static int post(struct px_thread *t, px_fn fn, void *arg, bool wait, const char 
     if (PX_UNLIKELY(r)) {
         struct px_thread *self = px__self();
         if (!wait || self == t) {
+            r = px__fail(-EAGAIN, "%s: the ring of executor \"%s\" is full (capacity %u)%s",
+                         what, t->name, t->capacity,
+                         wait ? "; a post to one's own executor never waits" : "");
             px__gate_leave(t);
-            return px__fail(-EAGAIN, "%s: the ring of executor \"%s\" is full (capacity %u)%s",
-                            what, t->name, t->capacity,
-                            wait ? "; a post to one's own executor never waits" : "");
+            return r;
         }
-        if (px__space_wait(t, self, &pos)) {
-            px__gate_leave(t);
-            return shut(t, what);
-        }
+        if (px__space_wait(t, self, &pos)) return shut(t, what);
     }
     px__ring_publish(t, pos, (px__anyfn)fn, arg, 0);
     px__notify(t);

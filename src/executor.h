@@ -266,17 +266,15 @@ unsigned px__run_batch(struct px_thread *self, unsigned max);
 
 /* ---- the gate (src/call.c) ---- */
 
-/* Enter t's gate: 0, or -ESHUTDOWN when t is closing (nothing to undo). */
+/* Enter t's gate: 0, or -ESHUTDOWN when t is closing. Either way the caller
+ * is inside and must px__gate_leave, after its last access to t (an error
+ * message naming t included): the closer frees t once the last user left. */
 static inline int px__gate_enter(struct px_thread *t)
 {
     /* seq_cst pairs with the fetch_or in px__gate_close: either we see CLOSED or
      * the closer sees us as a user and waits for px__gate_leave. */
     uint64_t g = px__fetch_add_seq_cst(&t->gate, PX__GATE_USER);
-    if (PX_UNLIKELY(g & PX__GATE_CLOSED)) {
-        px__fetch_sub_release(&t->gate, PX__GATE_USER);
-        return -ESHUTDOWN;
-    }
-    return 0;
+    return PX_UNLIKELY(g & PX__GATE_CLOSED) ? -ESHUTDOWN : 0;
 }
 static inline void px__gate_leave(struct px_thread *t)
 {

@@ -249,8 +249,9 @@ int px_thread_destroy(px_thread_t *t)
     struct px_thread *self = px__self();
     if (self == t)
         return px__fail(-EDEADLK, "px_thread_destroy: called on the thread of \"%s\" itself", t->name);
-    if (!px__gate_close(t))
-        return px__fail(-EALREADY, "px_thread_destroy: \"%s\" is already being destroyed", t->name);
+    if (!px__gate_close(t)) /* t may be freed any moment now: do not touch it again */
+        return px__fail(-EALREADY, "px_thread_destroy: executor %p is already being destroyed",
+                        (void *)t);
     px__gate_drain(t, self);
     /* Every accepted item is now published. Ask the thread to finish; the
      * request lives here and is completed by the thread as its last act. */
@@ -267,9 +268,10 @@ int px_thread_destroy(px_thread_t *t)
     px__notify(t);
     px__call_wait(self, stop, gen, t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns);
     px__reply_end();
-    px__os_thread_t os = t->os;
+    /* Join before freeing: a call that enters until the very end still finds
+     * the gate closed in live memory. */
+    px__thread_join(t->os);
     px__executor_free(t);
-    px__thread_join(os);
     return 0;
 }
 

@@ -263,6 +263,26 @@ const char *px__cpuset_text(hwloc_const_bitmap_t set, char *buf, size_t len)
  * like hwloc-bind does. The test hook's injected error goes through the same
  * rule.
  */
+/*
+ * PX_PIN_STRICT: the OS may have narrowed the binding silently (Linux binds to
+ * the intersection with the thread's cgroup cpuset when that changed after
+ * the allowed set was captured). Read it back and refuse a narrowed one.
+ */
+static int check_strict_binding(const struct machine *m, hwloc_const_bitmap_t set)
+{
+    char want[64], got[64];
+    hwloc_bitmap_t now = hwloc_bitmap_alloc();
+    if (now == NULL) return px__fail(-ENOMEM, "out of memory checking a strict binding");
+    int r = 0;
+    if (hwloc_get_cpubind(m->topo, now, HWLOC_CPUBIND_THREAD) == 0 && !hwloc_bitmap_isequal(now, set))
+        r = px__fail(-EXDEV,
+                     "binding to CPUs %s was narrowed by the OS to %s (PX_PIN_STRICT): the "
+                     "process's cpuset changed since the library was loaded",
+                     px__cpuset_text(set, want, sizeof want), px__cpuset_text(now, got, sizeof got));
+    hwloc_bitmap_free(now);
+    return r;
+}
+
 int px__placement_bind_self(hwloc_const_bitmap_t set, unsigned flags)
 {
     char cpus[64];
@@ -278,7 +298,11 @@ int px__placement_bind_self(hwloc_const_bitmap_t set, unsigned flags)
     err = px__xchg_seq_cst(&fail_next_bind, 0);
 #endif
     if (err == 0) {
-        if (hwloc_set_cpubind(m->topo, set, HWLOC_CPUBIND_THREAD) == 0) return 0;
+        if (hwloc_set_cpubind(m->topo, set, HWLOC_CPUBIND_THREAD) == 0) {
+            /* A synthetic test machine binds nothing: nothing to read back. */
+            if (!(flags & PX_PIN_STRICT) || m != &real) return 0;
+            return check_strict_binding(m, set);
+        }
         err = errno ? -errno : -EINVAL;
     }
     if (err > 0) err = -err;
