@@ -52,7 +52,7 @@ run() {
     elif [ "$errors" = 0 ]; then verdict=pass
     else verdict=fail; fi
     local what
-    what=$(grep -m1 -E '^pan:[0-9]+:|^pan: ' "$dir/pan.log" | grep -v "elapsed\|rate\|wrote" || true)
+    what=$(grep -m1 -E '^pan:[0-9]+:|^pan: ' "$dir/pan.log" | grep -v "elapsed\|rate\|wrote\|resizing" || true)
     what=${what:0:90}
     printf 'model %-22s %12s states, depth %4s, %3ss: %s%s\n' "$name" "${states:-?}" "${depth:-?}" \
         "$((SECONDS - start))" "$verdict" "${what:+ ($what)}"

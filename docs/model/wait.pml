@@ -216,7 +216,7 @@ inline call_wait_plain(L, g, wword)
     :: ok ->
        do
        :: gen[L] != g && st[L] == SPIN -> break      /* done (acquire) */
-       :: gen[L] != g && st[L] == WAITING -> assert(mid[L]) /* C4: the completer is between its two stores */
+       :: atomic { gen[L] != g && st[L] == WAITING -> assert(mid[L]) } /* C4: the completer is between its stores */
        :: gen[L] == g ->
           futex_wait(wword, gen[L] == g && st[L] == WAITING)   /* C2 */
        od
@@ -333,7 +333,7 @@ proctype XCaller()
     fi;
     do
     :: gen[L_X] != g && st[L_X] == SPIN -> break     /* done (acquire) */
-C4: :: gen[L_X] != g && st[L_X] == WAITING -> assert(mid[L_X]) /* the completer is between its two stores */
+C4: :: atomic { gen[L_X] != g && st[L_X] == WAITING -> assert(mid[L_X]) } /* the completer is between its stores */
     :: gen[L_X] == g ->
        ready = x_pub[x_head];
        if
