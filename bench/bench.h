@@ -7,8 +7,12 @@
  *   harness.c     one case's measurement: calibration, warm-up, batches,
  *                 median / p99, CPU time, wake-ups, allocations;
  *   alloc_count.c malloc & co. interposed in the pinexec binary, counted
- *                 while a case's timed part runs;
- *   pool.c        a pool of producer threads started in rounds;
+ *                 while a case's timed part runs (shared with the tests:
+ *                 alloc_count.h);
+ *   ops.c         what the cases time: the function a call or post runs,
+ *                 loops of n calls or posts;
+ *   pool.c        a pool of producer threads started in rounds, and the
+ *                 multi-producer cases run with it;
  *   floors.c      the hardware floors (direct call, ping-pongs, SPSC ring);
  *   calls.c, posts.c, driven.c, peers.c   the cases;
  *   output.c      Go benchmark lines, --json, the ratio summary;
@@ -51,8 +55,8 @@ typedef struct px_bench_opts {
     bool list;        /* print the case names and exit */
     bool glfw;        /* run inside px_glfw_main: MainThreadCall becomes GLFWWake */
     bool help;
-    int progress;     /* -1 auto (stderr is a tty), 0 never, 1 always */
-    int cpus[2];      /* --cpus A,B (OS indexes); -1 when not given */
+    int progress; /* -1 auto (stderr is a tty), 0 never, 1 always */
+    int cpus[2];  /* --cpus A,B (OS indexes); -1 when not given */
     const char *filter;
     bool has_filter;
     regex_t filter_re; /* compiled filter, valid when has_filter */
@@ -91,8 +95,8 @@ typedef struct px_bench_pair {
     const char *label; /* used in case names: smt, cores, packages, numa, samepu */
     int a, b;          /* OS indexes: the caller runs on a, the executor on b */
     bool present;
-    bool primary;      /* the pair every case runs on (the others run the floors) */
-    char why[200];     /* why the machine lacks it (present == false) */
+    bool primary;  /* the pair every case runs on (the others run the floors) */
+    char why[200]; /* why the machine lacks it (present == false) */
 } px_bench_pair_t;
 
 typedef struct px_bench_pairs {
@@ -144,8 +148,8 @@ typedef struct px_bench_list {
 } px_bench_list_t;
 
 /* Append a case whose name (printf format) passes the filter. */
-void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair_t *pair, long param,
-                   const void *ptr, unsigned flags, const char *fmt, ...)
+void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair_t *pair,
+                   long param, const void *ptr, unsigned flags, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
 
 enum { PX_BENCH_OK = 0, PX_BENCH_SKIPPED = 1, PX_BENCH_FAILED = 2 };
@@ -211,14 +215,24 @@ void px__bench_skip_case(px_b_t *b);
 void px__bench_run_case(const px_bench_case_t *c, const px_bench_opts_t *o, bool main_served,
                         unsigned run, px_bench_result_t *r);
 
-/* ---- allocation counting (alloc_count.c) --------------------------------- */
+/* ---- allocation counting: alloc_count.h ----------------------------------- */
 
-/* Whether malloc & co. are interposed in this binary (not under ASan/TSan). */
+/* Whether B/op and allocs/op are counted in this binary: every allocation
+ * function interposed (a plain build; not under ASan/TSan). */
 bool px__bench_alloc_available(void);
-/* Start counting allocations made by any thread (counters zeroed). */
-void px__bench_alloc_start(void);
-/* Stop counting; the allocations and bytes requested since the start. */
-void px__bench_alloc_stop(uint64_t *allocs, uint64_t *bytes);
+
+/* ---- what the cases time (ops.c) ------------------------------------------ */
+
+/* px_fn: bumps the uint64_t at arg (written by the executor only). */
+void px__bench_count(void *arg);
+/* px_fn_v: px__bench_count, returning arg. */
+void *px__bench_count_v(void *arg);
+/* px_fn: nothing (the call that ends a batch of posts). */
+void px__bench_nothing(void *arg);
+/* n px_call(t, px__bench_count, counter): 0 or the first negative errno. */
+int px__bench_calls(px_thread_t *t, uint64_t *counter, uint64_t n);
+/* n px_post(t, px__bench_count, counter): 0 or the first negative errno. */
+int px__bench_posts(px_thread_t *t, uint64_t *counter, uint64_t n);
 
 /* ---- producer thread pool (pool.c) ---------------------------------------- */
 
@@ -237,6 +251,13 @@ int px__bench_pool_round(px_bench_pool_t *p, uint64_t n);
 /* Account the threads' CPU time in b. */
 void px__bench_pool_track(px_bench_pool_t *p, px_b_t *b);
 void px__bench_pool_stop(px_bench_pool_t *p);
+
+/* The multi-producer cases: P threads (P: the case's param) on every allowed
+ * CPU but the executor's, making px__bench_calls to (CallContended) or
+ * px__bench_posts into (PostMP: each round ended by a px_call) one ADAPTIVE
+ * executor on the pair's CPU b. */
+void px__bench_pool_calls(px_b_t *b);
+void px__bench_pool_posts(px_b_t *b);
 
 /* ---- the cases ----------------------------------------------------------- */
 

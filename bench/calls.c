@@ -61,14 +61,6 @@ void px__b_destroy(px_b_t *b, px_thread_t *t)
     if (r) px__b_fail(b, r, "px_thread_destroy: %s", px_last_error());
 }
 
-/* The function every call runs: bumps a counter only the executor writes. */
-static void count_fn(void *arg) { ++*(uint64_t *)arg; }
-static void *count_fn_v(void *arg)
-{
-    ++*(uint64_t *)arg;
-    return arg;
-}
-
 typedef struct call_ctx {
     px_thread_t *t;
     uint64_t counter; /* written on the executor only */
@@ -79,11 +71,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     call_ctx_t *c = ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        int r = px_call(c->t, count_fn, &c->counter);
-        if (r) return r;
-    }
-    return 0;
+    return px__bench_calls(c->t, &c->counter, n);
 }
 
 static int call_v_run(void *ctx, uint64_t n, uint64_t *self_ns)
@@ -92,7 +80,7 @@ static int call_v_run(void *ctx, uint64_t n, uint64_t *self_ns)
     call_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
         void *res = NULL;
-        int r = px_call_v(c->t, count_fn_v, &c->counter, &res);
+        int r = px_call_v(c->t, px__bench_count_v, &c->counter, &res);
         if (r) return r;
         if (res != &c->counter) return -EPROTO;
     }
@@ -123,7 +111,7 @@ static void inline_loop(void *arg)
 {
     inline_ctx_t *x = arg;
     for (uint64_t i = 0; i < x->n; i++) {
-        int r = px_call(x->c->t, count_fn, &x->c->counter);
+        int r = px_call(x->c->t, px__bench_count, &x->c->counter);
         if (r) {
             x->err = r;
             return;
@@ -188,7 +176,7 @@ static int cold_run(void *ctx, uint64_t n, uint64_t *self_ns)
         int r = wait_parked(c);
         if (r) return r;
         uint64_t t0 = px__now_ns();
-        r = px_call(c->t, count_fn, &c->counter);
+        r = px_call(c->t, px__bench_count, &c->counter);
         sum += px__now_ns() - t0;
         if (r) return r;
     }
@@ -204,51 +192,6 @@ static void bench_cold(px_b_t *b)
     if (c.t == NULL) return;
     px__b_track_thread(b, pthread_self());
     px__b_measure(b, cold_run, &c);
-    px__b_destroy(b, c.t);
-}
-
-/* ---- contended ---- */
-
-static int contended_work(void *ctx, unsigned index, uint64_t n)
-{
-    (void)index;
-    call_ctx_t *c = ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        int r = px_call(c->t, count_fn, &c->counter);
-        if (r) return r;
-    }
-    return 0;
-}
-
-typedef struct pool_ctx {
-    px_bench_pool_t *pool;
-    unsigned p;
-} pool_ctx_t;
-
-static int pool_run(void *ctx, uint64_t n, uint64_t *self_ns)
-{
-    (void)self_ns;
-    pool_ctx_t *x = ctx;
-    return px__bench_pool_round(x->pool, n / x->p);
-}
-
-static void bench_contended(px_b_t *b)
-{
-    unsigned p = (unsigned)px__b_case(b)->param;
-    if (px__b_pin_caller(b)) return;
-    call_ctx_t c = {0};
-    c.t = px__b_executor(b, PX_WAIT_ADAPTIVE);
-    if (c.t == NULL) return;
-    pool_ctx_t x = {.p = p};
-    int r = px__bench_pool_start(&x.pool, p, px__b_case(b)->pair->b, contended_work, &c);
-    if (r) {
-        px__b_fail(b, r, "cannot start %u producer threads", p);
-    } else {
-        px__bench_pool_track(x.pool, b);
-        px__b_multiple(b, p);
-        px__b_measure(b, pool_run, &x);
-        px__bench_pool_stop(x.pool);
-    }
     px__b_destroy(b, c.t);
 }
 
@@ -268,11 +211,11 @@ void px__bench_calls_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
                               "a spinning executor on the caller's PU runs only when preempted", 0,
                               "BenchmarkCall/spin/%s", p->label);
             else
-                px__bench_add(l, bench_call, p, modes[m], NULL, PX_BENCH_PINEXEC, "BenchmarkCall/%s/%s",
-                              px__bench_wait_name(modes[m]), p->label);
+                px__bench_add(l, bench_call, p, modes[m], NULL, PX_BENCH_PINEXEC,
+                              "BenchmarkCall/%s/%s", px__bench_wait_name(modes[m]), p->label);
         }
-        px__bench_add(l, bench_cold, p, PX_WAIT_SLEEP, NULL, PX_BENCH_PINEXEC, "BenchmarkCallCold/sleep/%s",
-                      p->label);
+        px__bench_add(l, bench_cold, p, PX_WAIT_SLEEP, NULL, PX_BENCH_PINEXEC,
+                      "BenchmarkCallCold/sleep/%s", p->label);
     }
     const px_bench_pair_t *p = &pairs->p[pairs->primary];
     for (unsigned m = 0; m < 3; m++) {
@@ -284,6 +227,6 @@ void px__bench_calls_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
     px__bench_add(l, bench_cold, p, PX_WAIT_ADAPTIVE, NULL, PX_BENCH_PINEXEC,
                   "BenchmarkCallCold/adaptive/%s", p->label);
     for (unsigned i = 0; i < sizeof producers / sizeof producers[0]; i++)
-        px__bench_add(l, bench_contended, p, producers[i], NULL, PX_BENCH_PINEXEC,
+        px__bench_add(l, px__bench_pool_calls, p, producers[i], NULL, PX_BENCH_PINEXEC,
                       "BenchmarkCallContended/P=%u/%s", producers[i], p->label);
 }

@@ -21,8 +21,6 @@
 #include "bench.h"
 #include "platform.h"
 
-static void count_fn(void *arg) { ++*(uint64_t *)arg; }
-
 typedef struct call_ctx {
     px_thread_t *t;
     uint64_t counter; /* written on the executor only */
@@ -32,11 +30,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     call_ctx_t *c = ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        int r = px_call(c->t, count_fn, &c->counter);
-        if (r) return r;
-    }
-    return 0;
+    return px__bench_calls(c->t, &c->counter, n);
 }
 
 /* ---- the main thread ---- */
@@ -164,6 +158,8 @@ void px__bench_driven_register(px_bench_list_t *l, const px_bench_pairs_t *pairs
     const px_bench_pair_t *p = &pairs->p[pairs->primary];
     px__bench_add(l, bench_main_thread, p, 0, NULL, PX_BENCH_PINEXEC, "%s/%s",
                   l->glfw ? "BenchmarkGLFWWake" : "BenchmarkMainThreadCall", p->label);
-    px__bench_add(l, bench_driven, p, 0, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/serve/%s", p->label);
-    px__bench_add(l, bench_driven, p, 1, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/fd/%s", p->label);
+    px__bench_add(l, bench_driven, p, 0, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/serve/%s",
+                  p->label);
+    px__bench_add(l, bench_driven, p, 1, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/fd/%s",
+                  p->label);
 }

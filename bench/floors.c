@@ -38,7 +38,7 @@ static void *server_main(void *p)
     server_t *s = p;
     int r = px__bench_pin_self(s->cpu);
     atomic_store_explicit(&s->pin_err, r, memory_order_relaxed); /* relaxed: published by ready */
-    atomic_store_explicit(&s->ready, 1, memory_order_release); /* pairs with server_start */
+    atomic_store_explicit(&s->ready, 1, memory_order_release);   /* pairs with server_start */
     px__futex_wake(&s->ready, 1);
     if (r) return NULL;
     return s->loop(s->arg);
@@ -131,7 +131,8 @@ static int pp1_run(void *ctx, uint64_t n, uint64_t *self_ns)
     uint64_t v = atomic_load_explicit(&p->req, memory_order_relaxed); /* relaxed: even, ours now */
     for (uint64_t i = 0; i < n; i++) {
         atomic_store_explicit(&p->req, v + 1, memory_order_release); /* pairs with pp1_server */
-        while (atomic_load_explicit(&p->req, memory_order_acquire) != v + 2) px__cpu_relax(); /* ditto */
+        while (atomic_load_explicit(&p->req, memory_order_acquire) != v + 2)
+            px__cpu_relax(); /* ditto */
         v += 2;
     }
     return 0;
@@ -158,11 +159,13 @@ static int pp2_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     pingpong_t *p = ctx;
-    uint64_t v = atomic_load_explicit(&p->req, memory_order_relaxed); /* relaxed: only we write req */
+    uint64_t v =
+        atomic_load_explicit(&p->req, memory_order_relaxed); /* relaxed: only we write req */
     for (uint64_t i = 0; i < n; i++) {
         v++;
         atomic_store_explicit(&p->req, v, memory_order_release); /* pairs with pp2_server */
-        while (atomic_load_explicit(&p->resp, memory_order_acquire) != v) px__cpu_relax(); /* ditto */
+        while (atomic_load_explicit(&p->resp, memory_order_acquire) != v)
+            px__cpu_relax(); /* ditto */
     }
     return 0;
 }
@@ -201,8 +204,10 @@ static void *futex_server(void *arg)
         /* Acquire pairs with the caller's release store of TURN_SERVER. */
         while (atomic_load_explicit(&f->turn, memory_order_acquire) != TURN_SERVER)
             px__futex_wait(&f->turn, TURN_CALLER, -1);
-        if (atomic_load_explicit(&f->stop, memory_order_relaxed)) return NULL; /* relaxed: ordered by turn */
-        atomic_store_explicit(&f->turn, TURN_CALLER, memory_order_release); /* pairs with futex_run */
+        if (atomic_load_explicit(&f->stop, memory_order_relaxed))
+            return NULL; /* relaxed: ordered by turn */
+        atomic_store_explicit(&f->turn, TURN_CALLER,
+                              memory_order_release); /* pairs with futex_run */
         px__futex_wake(&f->turn, 1);
     }
 }
@@ -212,7 +217,8 @@ static int futex_run(void *ctx, uint64_t n, uint64_t *self_ns)
     (void)self_ns;
     futex_pp_t *f = ctx;
     for (uint64_t i = 0; i < n; i++) {
-        atomic_store_explicit(&f->turn, TURN_SERVER, memory_order_release); /* pairs with futex_server */
+        atomic_store_explicit(&f->turn, TURN_SERVER,
+                              memory_order_release); /* pairs with futex_server */
         px__futex_wake(&f->turn, 1);
         /* Acquire pairs with the server's release store of TURN_CALLER. */
         while (atomic_load_explicit(&f->turn, memory_order_acquire) != TURN_CALLER)
@@ -235,7 +241,8 @@ static void bench_futex(px_b_t *b)
         px__b_fixed_wakes(b, 2.0);
         px__b_measure(b, futex_run, f);
         atomic_store_explicit(&f->stop, 1, memory_order_relaxed); /* relaxed: published by turn */
-        atomic_store_explicit(&f->turn, TURN_SERVER, memory_order_release); /* pairs with futex_server */
+        atomic_store_explicit(&f->turn, TURN_SERVER,
+                              memory_order_release); /* pairs with futex_server */
         px__futex_wake(&f->turn, 1);
         pthread_join(s.th, NULL);
     }
@@ -261,18 +268,18 @@ typedef struct spsc {
     alignas(64) spsc_cell_t cells[SPSC_CAP];
 } spsc_t;
 
-static void spsc_item(void *arg) { ++*(uint64_t *)arg; }
-
 static void *spsc_consumer(void *arg)
 {
     spsc_t *q = arg;
-    uint64_t h = atomic_load_explicit(&q->head, memory_order_relaxed); /* relaxed: we are its writer */
+    uint64_t h =
+        atomic_load_explicit(&q->head, memory_order_relaxed); /* relaxed: we are its writer */
     for (;;) {
         if (h == q->tail_cache) {
             /* Acquire pairs with the producer's release store of tail. */
             q->tail_cache = atomic_load_explicit(&q->tail, memory_order_acquire);
             if (h == q->tail_cache) {
-                if (atomic_load_explicit(&q->stop, memory_order_relaxed)) return NULL; /* relaxed: a flag */
+                if (atomic_load_explicit(&q->stop, memory_order_relaxed))
+                    return NULL; /* relaxed: a flag */
                 px__cpu_relax();
                 continue;
             }
@@ -290,13 +297,15 @@ static int spsc_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     spsc_t *q = ctx;
-    uint64_t t = atomic_load_explicit(&q->tail, memory_order_relaxed); /* relaxed: we are its writer */
+    uint64_t t =
+        atomic_load_explicit(&q->tail, memory_order_relaxed); /* relaxed: we are its writer */
     for (uint64_t i = 0; i < n; i++) {
         while (t - q->head_cache >= SPSC_CAP) {
-            q->head_cache = atomic_load_explicit(&q->head, memory_order_acquire); /* pairs with the consumer */
+            q->head_cache =
+                atomic_load_explicit(&q->head, memory_order_acquire); /* pairs with the consumer */
             if (t - q->head_cache >= SPSC_CAP) px__cpu_relax();
         }
-        q->cells[t & (SPSC_CAP - 1)] = (spsc_cell_t){spsc_item, &q->ran};
+        q->cells[t & (SPSC_CAP - 1)] = (spsc_cell_t){px__bench_count, &q->ran};
         t++;
         atomic_store_explicit(&q->tail, t, memory_order_release); /* pairs with the consumer */
     }
@@ -340,6 +349,7 @@ void px__bench_floors_register(px_bench_list_t *l, const px_bench_pairs_t *pairs
         px__bench_add(l, spin_only ? spin_only : bench_pingpong, p, 2, why, 0,
                       "BenchmarkPingPong/2lines/%s", p->label);
         px__bench_add(l, bench_futex, p, 0, NULL, 0, "BenchmarkFutexPingPong/%s", p->label);
-        px__bench_add(l, spin_only ? spin_only : bench_spsc, p, 0, why, 0, "BenchmarkSPSC/%s", p->label);
+        px__bench_add(l, spin_only ? spin_only : bench_spsc, p, 0, why, 0, "BenchmarkSPSC/%s",
+                      p->label);
     }
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alloc_count.h"
 #include "bench.h"
 #include "platform.h"
 
@@ -51,15 +52,17 @@ bool px__b_main_served(px_b_t *b) { return b->main_served; }
 int px__b_pin_caller(px_b_t *b)
 {
     int r = px__bench_pin_self(b->c->pair ? b->c->pair->a : -1);
-    if (r) px__b_fail(b, r, "cannot pin the caller to CPU %d: %s", b->c->pair ? b->c->pair->a : -1,
-                      px_last_error());
+    if (r)
+        px__b_fail(b, r, "cannot pin the caller to CPU %d: %s", b->c->pair ? b->c->pair->a : -1,
+                   px_last_error());
     return r;
 }
 
 void px__b_track_thread(px_b_t *b, pthread_t th)
 {
     clockid_t c;
-    if (b->nclocks < PX_BENCH_MAX_CLOCKS && pthread_getcpuclockid(th, &c) == 0) b->clocks[b->nclocks++] = c;
+    if (b->nclocks < PX_BENCH_MAX_CLOCKS && pthread_getcpuclockid(th, &c) == 0)
+        b->clocks[b->nclocks++] = c;
 }
 
 void px__b_track_process(px_b_t *b) { b->track_process = true; }
@@ -144,7 +147,8 @@ static uint64_t cpu_ns(const px_b_t *b)
     uint64_t sum = 0;
     struct timespec ts;
     for (unsigned i = 0; i < b->nclocks; i++)
-        if (clock_gettime(b->clocks[i], &ts) == 0) sum += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        if (clock_gettime(b->clocks[i], &ts) == 0)
+            sum += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     for (unsigned i = 0; i < b->nexecs; i++) { /* px_thread_stats reads the executor's clock */
         px_stats_t s;
         memset(&s, 0, sizeof s);
@@ -194,9 +198,10 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         if (per == 0 || p < per) per = p;
         double want = (double)(target + target / 5) / per;
         if (getenv("PX_BENCH_DEBUG"))
-            fprintf(stderr, "calibrate %s: step %u n %llu wall %llu per %.1f want %.0f\n", b->c->name, step,
-                    (unsigned long long)n, (unsigned long long)wall, per, want);
-        if ((step > 0 && wall >= target / 2 && (double)n >= want * 0.8) || n >= MAX_N || step >= 20) break;
+            fprintf(stderr, "calibrate %s: step %u n %llu wall %llu per %.1f want %.0f\n",
+                    b->c->name, step, (unsigned long long)n, (unsigned long long)wall, per, want);
+        if ((step > 0 && wall >= target / 2 && (double)n >= want * 0.8) || n >= MAX_N || step >= 20)
+            break;
         uint64_t next = want > (double)MAX_N ? MAX_N : (uint64_t)want;
         if (next > n * 100) next = n * 100;
         if (next <= n) next = 2 * n;
@@ -220,7 +225,7 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
     uint64_t total_ops = 0, total_meas = 0, total_wall = 0;
     unsigned k = 0;
     int err = 0;
-    px__bench_alloc_start();
+    px__alloc_count_start();
     while (k < MAX_BATCHES && (total_wall < b->o->time_ns || k < MIN_BATCHES)) {
         err = batch(b, run, ctx, n, &meas, &wall);
         if (err) break;
@@ -229,8 +234,8 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         total_meas += meas;
         total_wall += wall;
     }
-    uint64_t allocs, bytes;
-    px__bench_alloc_stop(&allocs, &bytes);
+    px_alloc_counts_t counted;
+    px__alloc_count_stop(&counted);
     if (err) {
         free(samples);
         return err;
@@ -259,14 +264,17 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         r->wakes_op = (double)(wakes1 - wakes0) / (double)total_ops;
     }
     r->has_alloc = px__bench_alloc_available();
-    r->allocs = allocs;
-    r->bytes = bytes;
+    r->allocs = counted.allocs;
+    r->bytes = counted.bytes;
     for (unsigned i = 0; i < b->ncounters && r->nextra < PX_BENCH_MAX_EXTRA; i++) {
-        snprintf(r->extra[r->nextra].unit, sizeof r->extra[r->nextra].unit, "%s", b->counter_units[i]);
+        snprintf(r->extra[r->nextra].unit, sizeof r->extra[r->nextra].unit, "%s",
+                 b->counter_units[i]);
         r->extra[r->nextra++].value = (double)(*b->counters[i] - ctr0[i]) / (double)total_ops;
     }
     return 0;
 }
+
+bool px__bench_alloc_available(void) { return px__alloc_count_coverage() == PX_ALLOC_COUNT_EVERY; }
 
 void px__bench_run_case(const px_bench_case_t *c, const px_bench_opts_t *o, bool main_served,
                         unsigned run, px_bench_result_t *r)

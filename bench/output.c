@@ -80,7 +80,8 @@ void px__bench_print_header(FILE *f, const px_bench_report_t *rep)
     fprintf(f, "pairs:");
     for (int k = 0; k < PX_PAIR_NKINDS; k++) {
         const px_bench_pair_t *p = &rep->pairs->p[k];
-        if (p->present) fprintf(f, " %s=%d,%d%s", p->label, p->a, p->b, p->primary ? "(primary)" : "");
+        if (p->present)
+            fprintf(f, " %s=%d,%d%s", p->label, p->a, p->b, p->primary ? "(primary)" : "");
     }
     fprintf(f, "%s\n", rep->pairs->forced ? " (forced by --cpus)" : "");
     static const char *kinds[] = {"smt", "cores", "packages/numa", "samepu"};
@@ -88,12 +89,14 @@ void px__bench_print_header(FILE *f, const px_bench_report_t *rep)
         const px_bench_pair_t *p = &rep->pairs->p[k];
         if (!p->present) fprintf(f, "# skipped: pair %s: %s\n", kinds[k], p->why);
     }
-    fprintf(f, "# time %.3gs per case, count %u; median ns/op over batches, p99 over batches; "
-               "allocations %s\n",
+    fprintf(f,
+            "# time %.3gs per case, count %u; median ns/op over batches, p99 over batches; "
+            "allocations %s\n",
             (double)rep->opts->time_ns / 1e9, rep->opts->count,
             px__bench_alloc_available() ? "counted (malloc interposed)"
                                         : "not counted (sanitizer build: B/op, allocs/op omitted)");
-    if (!rep->main_served) fprintf(f, "# not running inside px_main: BenchmarkMainThreadCall skipped\n");
+    if (!rep->main_served)
+        fprintf(f, "# not running inside px_main: BenchmarkMainThreadCall skipped\n");
 }
 
 static void full_name(char *buf, size_t len, const px_bench_result_t *r, int ncpus)
@@ -165,7 +168,8 @@ typedef struct ratios {
 
 /* value = num / den (or den / num with invert, for throughputs). */
 static void add(ratios_t *rs, const px_bench_report_t *rep, const char *pair, const char *what,
-                const char *num, const char *den, bool invert, const char *target, double limit, int cmp)
+                const char *num, const char *den, bool invert, const char *target, double limit,
+                int cmp)
 {
     if (rs->n >= sizeof rs->v / sizeof rs->v[0]) return;
     double nv = median_of(rep, num), dv = median_of(rep, den);
@@ -183,7 +187,25 @@ static void add(ratios_t *rs, const px_bench_report_t *rep, const char *pair, co
     r->cmp = cmp;
 }
 
-static bool met(const ratio_t *r) { return r->cmp < 0 ? r->value <= r->limit : r->value >= r->limit; }
+/* For each peer but pinexec: BenchmarkPeer<op>/<peer>/<pair> / den, named
+ * "<peer> <what>". */
+static void add_peers(ratios_t *rs, const px_bench_report_t *rep, const char *pair, const char *op,
+                      const char *what, const char *den, const char *target, double limit, int cmp)
+{
+    const px_bench_peer_t *const *peers = px__bench_peers();
+    for (unsigned i = 0; peers[i]; i++) {
+        if (strcmp(peers[i]->name, "pinexec") == 0) continue;
+        char name[80], num[PX_BENCH_NAME_MAX];
+        snprintf(name, sizeof name, "%s %s", peers[i]->name, what);
+        snprintf(num, sizeof num, "BenchmarkPeer%s/%s/%s", op, peers[i]->name, pair);
+        add(rs, rep, pair, name, num, den, false, target, limit, cmp);
+    }
+}
+
+static bool met(const ratio_t *r)
+{
+    return r->cmp < 0 ? r->value <= r->limit : r->value >= r->limit;
+}
 
 static void compute(ratios_t *rs, const px_bench_report_t *rep)
 {
@@ -208,34 +230,16 @@ static void compute(ratios_t *rs, const px_bench_report_t *rep)
         add(rs, rep, L, "px_post throughput / SPSC ring", a, b, true, ">= 0.7", 0.7, +1);
     }
     const char *P = rep->pairs->p[rep->pairs->primary].label;
-    const px_bench_peer_t *const *peers = px__bench_peers();
     snprintf(b, sizeof b, "BenchmarkCall/spin/%s", P);
-    for (unsigned i = 0; peers[i]; i++) {
-        if (strcmp(peers[i]->name, "pinexec") == 0) continue;
-        char what[80];
-        snprintf(what, sizeof what, "%s call / hot px_call", peers[i]->name);
-        snprintf(a, sizeof a, "BenchmarkPeerCall/%s/%s", peers[i]->name, P);
-        add(rs, rep, P, what, a, b, false, ">= 20", 20, +1);
-    }
+    add_peers(rs, rep, P, "Call", "call / hot px_call", b, ">= 20", 20, +1);
     snprintf(b, sizeof b, "BenchmarkPeerCall/pinexec/%s", P);
-    for (unsigned i = 0; peers[i]; i++) {
-        if (strcmp(peers[i]->name, "pinexec") == 0) continue;
-        char what[80];
-        snprintf(what, sizeof what, "%s call / pinexec call (defaults)", peers[i]->name);
-        snprintf(a, sizeof a, "BenchmarkPeerCall/%s/%s", peers[i]->name, P);
-        add(rs, rep, P, what, a, b, false, NULL, 0, 0);
-    }
+    add_peers(rs, rep, P, "Call", "call / pinexec call (defaults)", b, NULL, 0, 0);
     snprintf(b, sizeof b, "BenchmarkPeerPost/pinexec/%s", P);
-    for (unsigned i = 0; peers[i]; i++) {
-        if (strcmp(peers[i]->name, "pinexec") == 0) continue;
-        char what[80];
-        snprintf(what, sizeof what, "%s post / pinexec post (defaults)", peers[i]->name);
-        snprintf(a, sizeof a, "BenchmarkPeerPost/%s/%s", peers[i]->name, P);
-        add(rs, rep, P, what, a, b, false, NULL, 0, 0);
-    }
+    add_peers(rs, rep, P, "Post", "post / pinexec post (defaults)", b, NULL, 0, 0);
     snprintf(a, sizeof a, "BenchmarkCallContended/P=16/%s", P);
     snprintf(b, sizeof b, "BenchmarkFutexPingPong/%s", P);
-    add(rs, rep, P, "16 callers: per call / futex ping-pong", a, b, false, "< 1 (no collapse)", 1.0, -1);
+    add(rs, rep, P, "16 callers: per call / futex ping-pong", a, b, false, "< 1 (no collapse)", 1.0,
+        -1);
     snprintf(b, sizeof b, "BenchmarkCallContended/P=1/%s", P);
     add(rs, rep, P, "16 callers / 1 caller, per call", a, b, false, NULL, 0, 0);
     snprintf(a, sizeof a, "BenchmarkPostMP/P=16/%s", P);
@@ -259,7 +263,8 @@ static void pinexec_allocs(const px_bench_report_t *rep, uint64_t *allocs, uint6
     *worst = NULL;
     for (size_t i = 0; i < rep->nresults; i++) {
         const px_bench_result_t *r = &rep->results[i];
-        if (r->status != PX_BENCH_OK || !(r->c->flags & PX_BENCH_PINEXEC) || !r->has_alloc) continue;
+        if (r->status != PX_BENCH_OK || !(r->c->flags & PX_BENCH_PINEXEC) || !r->has_alloc)
+            continue;
         *allocs += r->allocs;
         *ops += r->n;
         if (r->allocs && (*worst == NULL || r->allocs > (*worst)->allocs)) *worst = r;
@@ -275,9 +280,10 @@ void px__bench_print_summary(FILE *f, const px_bench_report_t *rep)
     for (unsigned i = 0; i < rs->n; i++) {
         const ratio_t *r = &rs->v[i];
         char verdict[48] = "";
-        if (r->target) snprintf(verdict, sizeof verdict, "[%s] %s", r->target, met(r) ? "ok" : "MISSED");
-        fprintf(f, "#   %-8s %-42s %8.2fx  %-26s (%s %.1f ns, %s %.1f ns)\n", r->pair, r->what, r->value,
-                verdict, r->num + 9, r->nv, r->den + 9, r->dv);
+        if (r->target)
+            snprintf(verdict, sizeof verdict, "[%s] %s", r->target, met(r) ? "ok" : "MISSED");
+        fprintf(f, "#   %-8s %-42s %8.2fx  %-26s (%s %.1f ns, %s %.1f ns)\n", r->pair, r->what,
+                r->value, verdict, r->num + 9, r->nv, r->den + 9, r->dv);
     }
     uint64_t allocs, ops;
     const px_bench_result_t *worst;
@@ -285,7 +291,8 @@ void px__bench_print_summary(FILE *f, const px_bench_report_t *rep)
     if (ops) {
         fprintf(f, "#   allocations in pinexec cases: %llu over %llu operations [0] %s",
                 (unsigned long long)allocs, (unsigned long long)ops, allocs ? "MISSED" : "ok");
-        if (worst) fprintf(f, " (most: %s, %llu)", worst->c->name, (unsigned long long)worst->allocs);
+        if (worst)
+            fprintf(f, " (most: %s, %llu)", worst->c->name, (unsigned long long)worst->allocs);
         fputc('\n', f);
     }
     free(rs);
@@ -311,32 +318,43 @@ static void jnum(FILE *f, double v)
     else fputs("null", f);
 }
 
+/* What precedes a value (separator, key) and the value as a JSON string or number. */
+static void jfield_str(FILE *f, const char *prefix, const char *s)
+{
+    fputs(prefix, f);
+    jstr(f, s);
+}
+
+static void jfield_num(FILE *f, const char *prefix, double v)
+{
+    fputs(prefix, f);
+    jnum(f, v);
+}
+
 void px__bench_print_json(FILE *f, const px_bench_report_t *rep)
 {
     char os[80], cpu[200], mach[512];
     goos(os, sizeof os);
     px__bench_machine(cpu, sizeof cpu);
-    fprintf(f, "{\n  \"goos\": ");
-    jstr(f, os);
-    fprintf(f, ",\n  \"goarch\": ");
-    jstr(f, goarch());
-    fprintf(f, ",\n  \"cpu\": ");
-    jstr(f, cpu);
-    fprintf(f, ",\n  \"pinexec\": ");
-    jstr(f, px_version());
-    fprintf(f, ",\n  \"machine\": ");
-    jstr(f, summary_line(mach, sizeof mach));
-    fprintf(f, ",\n  \"ncpus\": %d,\n  \"time_ns\": %llu,\n  \"count\": %u,\n  \"alloc_counting\": %s,\n",
-            rep->ncpus, (unsigned long long)rep->opts->time_ns, rep->opts->count,
-            px__bench_alloc_available() ? "true" : "false");
+    jfield_str(f, "{\n  \"goos\": ", os);
+    jfield_str(f, ",\n  \"goarch\": ", goarch());
+    jfield_str(f, ",\n  \"cpu\": ", cpu);
+    jfield_str(f, ",\n  \"pinexec\": ", px_version());
+    jfield_str(f, ",\n  \"machine\": ", summary_line(mach, sizeof mach));
+    fprintf(
+        f,
+        ",\n  \"ncpus\": %d,\n  \"time_ns\": %llu,\n  \"count\": %u,\n  \"alloc_counting\": %s,\n",
+        rep->ncpus, (unsigned long long)rep->opts->time_ns, rep->opts->count,
+        px__bench_alloc_available() ? "true" : "false");
     fprintf(f, "  \"main_served\": %s,\n  \"pairs\": [", rep->main_served ? "true" : "false");
     const char *sep = "";
     for (int k = 0; k < PX_PAIR_NKINDS; k++) {
         const px_bench_pair_t *p = &rep->pairs->p[k];
         fprintf(f, "%s\n    {\"kind\": %d, \"label\": ", sep, k);
         jstr(f, p->label ? p->label : "");
-        fprintf(f, ", \"present\": %s, \"primary\": %s, \"cpus\": [%d, %d], \"why\": ", p->present ? "true" : "false",
-                p->primary ? "true" : "false", p->present ? p->a : -1, p->present ? p->b : -1);
+        fprintf(f, ", \"present\": %s, \"primary\": %s, \"cpus\": [%d, %d], \"why\": ",
+                p->present ? "true" : "false", p->primary ? "true" : "false",
+                p->present ? p->a : -1, p->present ? p->b : -1);
         jstr(f, p->why);
         fputc('}', f);
         sep = ",";
@@ -349,38 +367,35 @@ void px__bench_print_json(FILE *f, const px_bench_report_t *rep)
         full_name(name, sizeof name, r, rep->ncpus);
         fprintf(f, "%s\n    {\"name\": ", sep);
         jstr(f, name);
-        fprintf(f, ", \"base\": ");
-        jstr(f, r->c->name);
-        fprintf(f, ", \"pair\": ");
-        jstr(f, r->c->pair ? r->c->pair->label : "");
-        fprintf(f, ", \"cpus\": [%d, %d], \"run\": %u, \"status\": \"%s\"", r->c->pair ? r->c->pair->a : -1,
-                r->c->pair ? r->c->pair->b : -1, r->run,
-                r->status == PX_BENCH_OK ? "ok" : r->status == PX_BENCH_SKIPPED ? "skipped" : "error");
+        jfield_str(f, ", \"base\": ", r->c->name);
+        jfield_str(f, ", \"pair\": ", r->c->pair ? r->c->pair->label : "");
+        fprintf(f, ", \"cpus\": [%d, %d], \"run\": %u, \"status\": \"%s\"",
+                r->c->pair ? r->c->pair->a : -1, r->c->pair ? r->c->pair->b : -1, r->run,
+                r->status == PX_BENCH_OK        ? "ok"
+                : r->status == PX_BENCH_SKIPPED ? "skipped"
+                                                : "error");
         if (r->status != PX_BENCH_OK) {
-            fprintf(f, ", \"note\": ");
-            jstr(f, r->note);
+            jfield_str(f, ", \"note\": ", r->note);
         } else {
             fprintf(f, ", \"n\": %llu, \"batches\": %u", (unsigned long long)r->n, r->batches);
-            static const char *keys[] = {"ns_per_op", "p99_ns_per_op", "min_ns_per_op", "max_ns_per_op",
-                                         "mean_ns_per_op"};
+            static const char *keys[] = {"ns_per_op", "p99_ns_per_op", "min_ns_per_op",
+                                         "max_ns_per_op", "mean_ns_per_op"};
             double vals[] = {r->ns_op, r->p99_ns_op, r->min_ns_op, r->max_ns_op, r->mean_ns_op};
             for (unsigned j = 0; j < 5; j++) {
                 fprintf(f, ", \"%s\": ", keys[j]);
                 jnum(f, vals[j]);
             }
-            fprintf(f, ", \"cpu_ns_per_op\": ");
-            jnum(f, r->has_cpu ? r->cpu_ns_op : NAN);
-            fprintf(f, ", \"wakes_per_op\": ");
-            jnum(f, r->has_wakes ? r->wakes_op : NAN);
+            jfield_num(f, ", \"cpu_ns_per_op\": ", r->has_cpu ? r->cpu_ns_op : NAN);
+            jfield_num(f, ", \"wakes_per_op\": ", r->has_wakes ? r->wakes_op : NAN);
             if (r->has_alloc)
-                fprintf(f, ", \"allocs\": %llu, \"bytes\": %llu, \"allocs_per_op\": %.6g, \"bytes_per_op\": %.6g",
-                        (unsigned long long)r->allocs, (unsigned long long)r->bytes, (double)r->allocs / (double)r->n,
-                        (double)r->bytes / (double)r->n);
+                fprintf(f,
+                        ", \"allocs\": %llu, \"bytes\": %llu, \"allocs_per_op\": %.6g, "
+                        "\"bytes_per_op\": %.6g",
+                        (unsigned long long)r->allocs, (unsigned long long)r->bytes,
+                        (double)r->allocs / (double)r->n, (double)r->bytes / (double)r->n);
             for (unsigned j = 0; j < r->nextra; j++) {
-                fprintf(f, ", ");
-                jstr(f, r->extra[j].unit);
-                fprintf(f, ": ");
-                jnum(f, r->extra[j].value);
+                jfield_str(f, ", ", r->extra[j].unit);
+                jfield_num(f, ": ", r->extra[j].value);
             }
         }
         fputc('}', f);
@@ -395,18 +410,12 @@ void px__bench_print_json(FILE *f, const px_bench_report_t *rep)
             const ratio_t *r = &rs->v[i];
             fprintf(f, "%s\n    {\"what\": ", sep);
             jstr(f, r->what);
-            fprintf(f, ", \"pair\": ");
-            jstr(f, r->pair);
-            fprintf(f, ", \"num\": ");
-            jstr(f, r->num);
-            fprintf(f, ", \"den\": ");
-            jstr(f, r->den);
-            fprintf(f, ", \"num_ns\": ");
-            jnum(f, r->nv);
-            fprintf(f, ", \"den_ns\": ");
-            jnum(f, r->dv);
-            fprintf(f, ", \"value\": ");
-            jnum(f, r->value);
+            jfield_str(f, ", \"pair\": ", r->pair);
+            jfield_str(f, ", \"num\": ", r->num);
+            jfield_str(f, ", \"den\": ", r->den);
+            jfield_num(f, ", \"num_ns\": ", r->nv);
+            jfield_num(f, ", \"den_ns\": ", r->dv);
+            jfield_num(f, ", \"value\": ", r->value);
             fprintf(f, ", \"target\": ");
             if (r->target) jstr(f, r->target);
             else fputs("null", f);
@@ -418,6 +427,6 @@ void px__bench_print_json(FILE *f, const px_bench_report_t *rep)
     uint64_t allocs, ops;
     const px_bench_result_t *worst;
     pinexec_allocs(rep, &allocs, &ops, &worst);
-    fprintf(f, "\n  ],\n  \"pinexec_allocs\": %llu,\n  \"pinexec_ops\": %llu\n}\n", (unsigned long long)allocs,
-            (unsigned long long)ops);
+    fprintf(f, "\n  ],\n  \"pinexec_allocs\": %llu,\n  \"pinexec_ops\": %llu\n}\n",
+            (unsigned long long)allocs, (unsigned long long)ops);
 }

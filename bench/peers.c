@@ -11,9 +11,6 @@
 #include "peers/peer.h"
 #include "platform.h"
 
-static void count_fn(void *arg) { ++*(uint64_t *)arg; }
-static void nothing(void *arg) { (void)arg; }
-
 typedef struct peer_ctx {
     const px_bench_peer_t *peer;
     void *exec;
@@ -25,7 +22,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
     (void)self_ns;
     peer_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
-        int r = c->peer->call(c->exec, count_fn, &c->counter);
+        int r = c->peer->call(c->exec, px__bench_count, &c->counter);
         if (r) return r;
     }
     return 0;
@@ -36,10 +33,10 @@ static int post_run(void *ctx, uint64_t n, uint64_t *self_ns)
     (void)self_ns;
     peer_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
-        int r = c->peer->post(c->exec, count_fn, &c->counter);
+        int r = c->peer->post(c->exec, px__bench_count, &c->counter);
         if (r) return r;
     }
-    return c->peer->call(c->exec, nothing, NULL);
+    return c->peer->call(c->exec, px__bench_nothing, NULL);
 }
 
 static void bench_peer(px_b_t *b)
@@ -66,7 +63,9 @@ void px__bench_peers_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
     const px_bench_pair_t *p = &pairs->p[pairs->primary];
     const px_bench_peer_t *const *peers = px__bench_peers();
     for (unsigned i = 0; peers[i]; i++)
-        px__bench_add(l, bench_peer, p, 0, peers[i], 0, "BenchmarkPeerCall/%s/%s", peers[i]->name, p->label);
+        px__bench_add(l, bench_peer, p, 0, peers[i], 0, "BenchmarkPeerCall/%s/%s", peers[i]->name,
+                      p->label);
     for (unsigned i = 0; peers[i]; i++)
-        px__bench_add(l, bench_peer, p, 1, peers[i], 0, "BenchmarkPeerPost/%s/%s", peers[i]->name, p->label);
+        px__bench_add(l, bench_peer, p, 1, peers[i], 0, "BenchmarkPeerPost/%s/%s", peers[i]->name,
+                      p->label);
 }

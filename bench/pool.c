@@ -53,7 +53,8 @@ static void *worker_main(void *arg)
         while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen)
             px__futex_wait(&p->gen, seen, -1);
         seen = g;
-        if (atomic_load_explicit(&p->stop, memory_order_relaxed)) break; /* relaxed: ordered by gen */
+        if (atomic_load_explicit(&p->stop, memory_order_relaxed))
+            break; /* relaxed: ordered by gen */
         uint64_t n = atomic_load_explicit(&p->per_thread, memory_order_relaxed); /* ditto */
         int r = p->work(p->ctx, w->index, n);
         if (r) {
@@ -103,7 +104,8 @@ int px__bench_pool_round(px_bench_pool_t *p, uint64_t n)
     atomic_store_explicit(&p->per_thread, n, memory_order_relaxed);
     atomic_store_explicit(&p->pending, p->n, memory_order_relaxed);
     atomic_store_explicit(&p->error, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&p->gen, 1, memory_order_release); /* pairs with worker_main's acquire */
+    atomic_fetch_add_explicit(&p->gen, 1,
+                              memory_order_release); /* pairs with worker_main's acquire */
     px__futex_wake(&p->gen, INT_MAX);
     uint32_t left;
     /* Acquire pairs with the release decrements in worker_main. */
@@ -120,9 +122,57 @@ void px__bench_pool_track(px_bench_pool_t *p, px_b_t *b)
 void px__bench_pool_stop(px_bench_pool_t *p)
 {
     if (p == NULL) return;
-    atomic_store_explicit(&p->stop, 1, memory_order_relaxed); /* relaxed: published by gen */
+    atomic_store_explicit(&p->stop, 1, memory_order_relaxed);    /* relaxed: published by gen */
     atomic_fetch_add_explicit(&p->gen, 1, memory_order_release); /* pairs with worker_main */
     px__futex_wake(&p->gen, INT_MAX);
     for (unsigned i = 0; i < p->n; i++) pthread_join(p->w[i].th, NULL);
     free(p);
 }
+
+/* ---- the multi-producer cases ------------------------------------------------ */
+
+typedef struct producers {
+    px_thread_t *t;
+    uint64_t counter; /* written on the executor only */
+    bool posts;
+    px_bench_pool_t *pool;
+    unsigned p;
+} producers_t;
+
+static int producers_work(void *ctx, unsigned index, uint64_t n)
+{
+    (void)index;
+    producers_t *x = ctx;
+    return x->posts ? px__bench_posts(x->t, &x->counter, n) : px__bench_calls(x->t, &x->counter, n);
+}
+
+static int producers_run(void *ctx, uint64_t n, uint64_t *self_ns)
+{
+    (void)self_ns;
+    producers_t *x = ctx;
+    int r = px__bench_pool_round(x->pool, n / x->p);
+    if (r || !x->posts) return r;
+    /* Every post of the round was reserved before this call's position. */
+    return px_call(x->t, px__bench_nothing, NULL);
+}
+
+static void producers_case(px_b_t *b, bool posts)
+{
+    producers_t x = {.posts = posts, .p = (unsigned)px__b_case(b)->param};
+    if (px__b_pin_caller(b)) return;
+    x.t = px__b_executor(b, PX_WAIT_ADAPTIVE);
+    if (x.t == NULL) return;
+    int r = px__bench_pool_start(&x.pool, x.p, px__b_case(b)->pair->b, producers_work, &x);
+    if (r) {
+        px__b_fail(b, r, "cannot start %u producer threads", x.p);
+    } else {
+        px__bench_pool_track(x.pool, b);
+        px__b_multiple(b, x.p);
+        px__b_measure(b, producers_run, &x);
+        px__bench_pool_stop(x.pool);
+    }
+    px__b_destroy(b, x.t);
+}
+
+void px__bench_pool_calls(px_b_t *b) { producers_case(b, false); }
+void px__bench_pool_posts(px_b_t *b) { producers_case(b, true); }

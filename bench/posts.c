@@ -14,9 +14,6 @@
 #include "bench.h"
 #include "platform.h"
 
-static void count_fn(void *arg) { ++*(uint64_t *)arg; }
-static void nothing(void *arg) { (void)arg; }
-
 typedef struct post_ctx {
     px_thread_t *t;
     uint64_t counter; /* written on the executor only */
@@ -28,11 +25,8 @@ static int post_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     post_ctx_t *c = ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        int r = px_post(c->t, count_fn, &c->counter);
-        if (r) return r;
-    }
-    return px_call(c->t, nothing, NULL);
+    int r = px__bench_posts(c->t, &c->counter, n);
+    return r ? r : px_call(c->t, px__bench_nothing, NULL);
 }
 
 static int try_post_run(void *ctx, uint64_t n, uint64_t *self_ns)
@@ -41,14 +35,14 @@ static int try_post_run(void *ctx, uint64_t n, uint64_t *self_ns)
     post_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
         int r;
-        while ((r = px_try_post(c->t, count_fn, &c->counter)) == -EAGAIN) {
+        while ((r = px_try_post(c->t, px__bench_count, &c->counter)) == -EAGAIN) {
             c->fails++;
             if (c->same_pu) px__yield();
             else px__cpu_relax();
         }
         if (r) return r;
     }
-    return px_call(c->t, nothing, NULL);
+    return px_call(c->t, px__bench_nothing, NULL);
 }
 
 static void bench_post(px_b_t *b)
@@ -63,55 +57,6 @@ static void bench_post(px_b_t *b)
     bool try = cs->ptr != NULL;
     if (try) px__b_counter(b, &c.fails, "full/op");
     px__b_measure(b, try ? try_post_run : post_run, &c);
-    px__b_destroy(b, c.t);
-}
-
-/* ---- P producers ---- */
-
-static int mp_work(void *ctx, unsigned index, uint64_t n)
-{
-    (void)index;
-    post_ctx_t *c = ctx;
-    for (uint64_t i = 0; i < n; i++) {
-        int r = px_post(c->t, count_fn, &c->counter);
-        if (r) return r;
-    }
-    return 0;
-}
-
-typedef struct mp_ctx {
-    post_ctx_t *c;
-    px_bench_pool_t *pool;
-    unsigned p;
-} mp_ctx_t;
-
-static int mp_run(void *ctx, uint64_t n, uint64_t *self_ns)
-{
-    (void)self_ns;
-    mp_ctx_t *x = ctx;
-    int r = px__bench_pool_round(x->pool, n / x->p);
-    if (r) return r;
-    /* Every post of the round was reserved before this call's position. */
-    return px_call(x->c->t, nothing, NULL);
-}
-
-static void bench_post_mp(px_b_t *b)
-{
-    unsigned p = (unsigned)px__b_case(b)->param;
-    if (px__b_pin_caller(b)) return;
-    post_ctx_t c = {0};
-    c.t = px__b_executor(b, PX_WAIT_ADAPTIVE);
-    if (c.t == NULL) return;
-    mp_ctx_t x = {.c = &c, .p = p};
-    int r = px__bench_pool_start(&x.pool, p, px__b_case(b)->pair->b, mp_work, &c);
-    if (r) {
-        px__b_fail(b, r, "cannot start %u producer threads", p);
-    } else {
-        px__bench_pool_track(x.pool, b);
-        px__b_multiple(b, p);
-        px__b_measure(b, mp_run, &x);
-        px__bench_pool_stop(x.pool);
-    }
     px__b_destroy(b, c.t);
 }
 
@@ -134,8 +79,8 @@ void px__bench_posts_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
     }
     static const unsigned producers[] = {1, 2, 4, 8, 16};
     for (unsigned i = 0; i < sizeof producers / sizeof producers[0]; i++)
-        px__bench_add(l, bench_post_mp, p, producers[i], NULL, PX_BENCH_PINEXEC, "BenchmarkPostMP/P=%u/%s",
-                      producers[i], p->label);
+        px__bench_add(l, px__bench_pool_posts, p, producers[i], NULL, PX_BENCH_PINEXEC,
+                      "BenchmarkPostMP/P=%u/%s", producers[i], p->label);
     /* The throughput floor comparison (Post/spin vs SPSC) on every cross pair. */
     for (int k = 0; k < PX_PAIR_NKINDS; k++) {
         const px_bench_pair_t *q = &pairs->p[k];

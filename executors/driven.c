@@ -115,10 +115,10 @@ int px_thread_fd(px_thread_t *t)
         px__event_close(mine);
         return expected;
     }
-    /* Work queued before the fd existed: readable from the start. seq_cst
-     * fence pairs with px__notify's publish: what we miss here fires the fd. */
-    px__fence_seq_cst();
-    if (queued(t)) px__event_signal(mine);
+    /* Work may have been queued before the fd existed, unseen by us: make it
+     * readable now (a spurious wake-up costs the loop one empty drain, which
+     * clears it). */
+    px__event_signal(mine);
     return mine;
 }
 
@@ -139,7 +139,10 @@ int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
      * now rather than never. seq_cst + fence pair with px__notify. */
     px__store_seq_cst(&t->armed, 1);
     px__fence_seq_cst();
-    if (wake && px__load_relaxed(&t->state) == PX__AWAY && queued(t)) px__notify_away(t);
+    /* px__ring_ready reads the cell seq published by px__notify's seq_cst
+     * exchange, so with the fence above either we see the work or its
+     * producer sees armed == 1. */
+    if (wake && px__load_relaxed(&t->state) == PX__AWAY && px__ring_ready(t)) px__notify_away(t);
     return 0;
 }
 
@@ -196,9 +199,16 @@ int px_thread_detach(px_thread_t *t)
     if (px__check_alive(t) == 0) {
         int r = check_driven(t, true, "px_thread_detach");
         if (r) return r;
+        /* Relaxed: the owner (us) is the only thread that moves state away
+         * from AWAY; anything else means we are inside px_drain, px_serve or a
+         * wait that is serving t, which would run on in freed memory. */
+        if (px__load_relaxed(&t->state) != PX__AWAY)
+            return px__fail(-EBUSY, "px_thread_detach: called from work that \"%s\" is running "
+                                    "(inside px_drain, px_serve or a wait); detach from the "
+                                    "owner's own code", t->name);
         px__driven_shutdown(t);
-        px__set_self(NULL);
     }
+    if (px__self() == t) px__set_self(NULL);
     px__executor_free(t);
     return 0;
 }

@@ -10,27 +10,40 @@
  * thread that is an executor runs calls while it waits, and those may call
  * on). Deeper nesting than this uses a line in the caller's stack frame. */
 #define REPLY_SLOTS 8
+/* Executors whose gate this thread holds while it waits for ring space (a
+ * destroy of one of them from work run meanwhile would wait for us). */
+#define HELD_GATES 8
 
-/* Everything pinexec keeps per thread, in one block (one TLS lookup). */
+/* Everything pinexec keeps per thread, in one block. */
 typedef struct thread_state {
     px__reply_t replies[REPLY_SLOTS]; /* zero-initialised: generation 0, state SPIN */
     struct px_thread *self;           /* the executor this thread serves */
     bool known;                       /* self was resolved */
     uint32_t depth;                   /* synchronous calls in progress on this thread */
+    uint32_t held;                    /* entries of held_gates in use */
+    struct px_thread *held_gates[HELD_GATES];
 } thread_state_t;
 
 static __thread thread_state_t tls;
 extern struct px_thread *px__main_executor;
 
-struct px_thread *px__self(void)
+/* Resolve the executor a thread serves on its first pinexec call: the main
+ * thread serves the main executor (also when the library was loaded later,
+ * by dlopen) unless it died with fork(). */
+static struct px_thread *resolve_self(thread_state_t *ts)
 {
-    if (PX_LIKELY(tls.known)) return tls.self;
-    /* First pinexec call on this thread: the main thread serves the main
-     * executor (also when the library was loaded later, by dlopen). */
-    tls.known = true;
-    if (px__is_main_thread()) tls.self = px__main_executor;
-    return tls.self;
+    ts->known = true;
+    struct px_thread *m = px__main_executor;
+    ts->self = px__is_main_thread() && px__check_alive(m) == 0 ? m : NULL;
+    return ts->self;
 }
+
+static inline struct px_thread *self_of(thread_state_t *ts)
+{
+    return PX_LIKELY(ts->known) ? ts->self : resolve_self(ts);
+}
+
+struct px_thread *px__self(void) { return self_of(&tls); }
 
 void px__set_self(struct px_thread *t)
 {
@@ -38,17 +51,49 @@ void px__set_self(struct px_thread *t)
     tls.self = t;
 }
 
-px__reply_t *px__reply_begin(uint32_t *gen)
+/* fork child: the forking thread is the child's only thread; whatever it
+ * served is dead there, its calls in progress will never complete. */
+void px__thread_state_fork_child(void)
 {
-    uint32_t d = tls.depth++;
+    thread_state_t *ts = &tls;
+    ts->known = false;
+    ts->self = NULL;
+    ts->depth = 0;
+    ts->held = 0;
+}
+
+static inline px__reply_t *reply_begin(thread_state_t *ts, uint32_t *gen)
+{
+    uint32_t d = ts->depth++;
     if (PX_UNLIKELY(d >= REPLY_SLOTS)) return NULL; /* the caller uses its own frame */
     /* Relaxed: only this thread and the completer of its previous call on this
      * line wrote it, and that call's completion was acquired before. */
-    *gen = px__load_relaxed(&tls.replies[d].word);
-    return &tls.replies[d];
+    *gen = px__load_relaxed(&ts->replies[d].word);
+    return &ts->replies[d];
 }
 
+px__reply_t *px__reply_begin(uint32_t *gen) { return reply_begin(&tls, gen); }
 void px__reply_end(void) { tls.depth--; }
+
+bool px__holds_gate_of(const struct px_thread *t)
+{
+    thread_state_t *ts = &tls;
+    for (uint32_t i = 0; i < ts->held && i < HELD_GATES; i++)
+        if (ts->held_gates[i] == t) return true;
+    return false;
+}
+
+/* Wait for space in t's ring while holding its gate, recorded for
+ * px_thread_destroy's -EDEADLK check (beyond HELD_GATES nested waits the
+ * record is incomplete and such a destroy waits like any other). */
+static int space_wait(thread_state_t *ts, struct px_thread *t, struct px_thread *self, uint64_t *pos)
+{
+    uint32_t i = ts->held++;
+    if (i < HELD_GATES) ts->held_gates[i] = t;
+    int r = px__space_wait(t, self, pos);
+    ts->held--;
+    return r;
+}
 
 px_thread_t *px_thread_current(void) { return px__self(); }
 
@@ -74,7 +119,8 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
 {
     int bad = bad_target(t, (const void *)fn, what);
     if (PX_UNLIKELY(bad)) return bad;
-    struct px_thread *self = px__self();
+    thread_state_t *ts = &tls; /* one thread-local lookup for the whole call */
+    struct px_thread *self = self_of(ts);
     if (self == t) {
         /* Relaxed: our own executor's gate; a racing close is ordered by the
          * closer's later handshake with this thread, not by this check. */
@@ -91,7 +137,7 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
     if (PX_UNLIKELY(px__gate_enter(t))) return shut(t, what);
     uint32_t gen = 0;
     px__reply_t deep; /* only for calls nested deeper than the thread's reply lines */
-    px__reply_t *r = px__reply_begin(&gen);
+    px__reply_t *r = reply_begin(ts, &gen);
     if (PX_UNLIKELY(r == NULL)) {
         r = &deep;
         atomic_init(&r->word, 0);
@@ -100,8 +146,8 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
     uint64_t pos;
     if (PX_UNLIKELY(px__ring_reserve(t, &pos))) {
         /* Full: a call never fails for lack of space, it waits for it. */
-        if (px__space_wait(t, self, &pos)) {
-            px__reply_end();
+        if (space_wait(ts, t, self, &pos)) {
+            ts->depth--;
             return shut(t, what);
         }
     }
@@ -110,7 +156,7 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
     px__gate_leave(t); /* accepted: destroy runs it before freeing t */
     px__call_wait(self, r, gen, spin);
     if (result) *result = r->result;
-    px__reply_end();
+    ts->depth--;
     return 0;
 }
 
@@ -132,7 +178,8 @@ static int post(struct px_thread *t, px_fn fn, void *arg, bool wait, const char 
     uint64_t pos;
     r = px__ring_reserve(t, &pos);
     if (PX_UNLIKELY(r)) {
-        struct px_thread *self = px__self();
+        thread_state_t *ts = &tls;
+        struct px_thread *self = self_of(ts);
         if (!wait || self == t) {
             r = px__fail(-EAGAIN, "%s: the ring of executor \"%s\" is full (capacity %u)%s",
                          what, t->name, t->capacity,
@@ -140,7 +187,7 @@ static int post(struct px_thread *t, px_fn fn, void *arg, bool wait, const char 
             px__gate_leave(t);
             return r;
         }
-        if (px__space_wait(t, self, &pos)) return shut(t, what);
+        if (space_wait(ts, t, self, &pos)) return shut(t, what);
     }
     px__ring_publish(t, pos, (px__anyfn)fn, arg, 0);
     px__notify(t);

@@ -209,6 +209,11 @@ static inline bool px__ring_pop(struct px_thread *t, px__item_t *out)
  * executor on the main thread), or NULL. */
 struct px_thread *px__self(void);
 void px__set_self(struct px_thread *t);
+/* fork child: forget the forking thread's executor and calls in progress. */
+void px__thread_state_fork_child(void);
+/* Whether the calling thread holds t's gate while it waits for space in t's
+ * ring (work it runs meanwhile must not destroy t: -EDEADLK). */
+bool px__holds_gate_of(const struct px_thread *t);
 
 /* ---- wait protocol (src/wait.c) ---- */
 

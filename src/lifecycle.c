@@ -38,6 +38,7 @@ static void on_fork_child(void)
 {
     /* Relaxed: the child is single-threaded here. */
     px__fetch_add_relaxed(&px__fork_gen, 1);
+    px__thread_state_fork_child();
 }
 
 __attribute__((constructor)) static void lifecycle_init(void) { px__atfork_child(on_fork_child); }
@@ -133,9 +134,12 @@ static bool stop_requested(void *ctx)
     return px__load_relaxed(&t->stop_req) != NULL;
 }
 
+/* Returns when stopped, or at once in a fork() child of the executor's
+ * thread (an item forked): the executor is dead there, its ring a copy. */
 static void serve_until_stopped(struct px_thread *t)
 {
     for (;;) {
+        if (PX_UNLIKELY(px__check_alive(t))) return;
         if (px__run_batch(t, 0)) continue;
         /* Acquire pairs with the seq_cst store of stop_req in px_thread_destroy,
          * which follows the gate drain: every accepted item is published. */
@@ -188,6 +192,9 @@ static void *executor_main(void *arg)
     report(s, 0); /* s is gone after this */
 
     serve_until_stopped(t);
+    /* In a fork child nobody waits for us: the thread (the child's only
+     * one) ends here, and with it the child process. */
+    if (px__check_alive(t)) return NULL;
     /* Relaxed: stop_req was acquired in serve_until_stopped. After completing
      * it we touch nothing of t: the destroyer frees it. */
     px__complete(px__load_relaxed(&t->stop_req), NULL);
@@ -249,6 +256,11 @@ int px_thread_destroy(px_thread_t *t)
     struct px_thread *self = px__self();
     if (self == t)
         return px__fail(-EDEADLK, "px_thread_destroy: called on the thread of \"%s\" itself", t->name);
+    if (px__holds_gate_of(t))
+        return px__fail(-EDEADLK,
+                        "px_thread_destroy: called from work run while this thread waits for space "
+                        "in the ring of \"%s\" (the destroy would wait for that wait)",
+                        t->name);
     if (!px__gate_close(t)) /* t may be freed any moment now: do not touch it again */
         return px__fail(-EALREADY, "px_thread_destroy: executor %p is already being destroyed",
                         (void *)t);

@@ -298,8 +298,10 @@ static int walk_levels(const struct walk *w, int i, hwloc_obj_t parent, const ch
             continue;
         }
         char sub[256];
-        snprintf(sub, sizeof sub, "%s%s%.*s:%lu", parent ? path : "", parent ? "." : "",
-                 lv->namelen, lv->name, idx);
+        int n = snprintf(sub, sizeof sub, "%s%s%.*s:%lu", parent ? path : "", parent ? "." : "",
+                         lv->namelen, lv->name, idx);
+        if (n < 0 || (size_t)n >= sizeof sub)
+            return px__fail(-EINVAL, "\"%s\": the nested spec is too long", w->q);
         int err = walk_levels(w, i + 1, obj, sub);
         if (err) return err;
     }

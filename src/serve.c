@@ -46,7 +46,7 @@ static inline void run_item(struct px_thread *t, const px__item_t *it)
 bool px__run_one(struct px_thread *self)
 {
     px__item_t it;
-    if (!px__ring_pop(self, &it)) return false;
+    if (PX_UNLIKELY(px__check_alive(self)) || !px__ring_pop(self, &it)) return false;
     px__space_check_fenced(self);
     run_item(self, &it);
     return true;
@@ -75,7 +75,10 @@ unsigned px__run_batch(struct px_thread *self, unsigned max)
 {
     unsigned n = 0;
     px__item_t it;
-    while ((max == 0 || n < max) && px__ring_pop(self, &it)) {
+    /* The liveness check stops a fork() child (forked by an item) from running
+     * the rest of a dead executor's copied ring. */
+    while ((max == 0 || n < max) && PX_LIKELY(px__check_alive(self) == 0) &&
+           px__ring_pop(self, &it)) {
         sample_depth(self);
         space_check(self);
         run_item(self, &it);

@@ -174,11 +174,15 @@ void px__call_wait(struct px_thread *self, px__reply_t *r, uint32_t gen, uint32_
     uint32_t expected = gen;
     if (!px__cas_seq_cst(&r->word, &expected, gen | PX__REPLY_WAITING)) goto out; /* completed meanwhile */
     reply_wait_t rw = {r, gen | PX__REPLY_WAITING};
+    unsigned between = 0;
     for (;;) {
         uint32_t word = px__load_acquire(&r->word); /* pairs with px__complete */
         if (reply_done(word, gen)) break;
         if (word != rw.waiting) { /* the completer is between its two stores */
-            px__cpu_relax();
+            /* It may have been preempted there (by us, on a shared CPU):
+             * let it run after a short spin. */
+            if (++between % SPIN_CHECK_EVERY == 0) px__yield();
+            else px__cpu_relax();
             continue;
         }
         if (self == NULL) {

@@ -1,7 +1,8 @@
 /*
  * Shared helpers of the core tests (header-only, so every test stays one
  * source file): clocks, bounded waits, a gate an executor can be held on, a
- * thread whose end the test waits for with a bound, and executor creation.
+ * thread whose end the test waits for with a bound, executor creation, cases
+ * per wait mode, functions that count what ran, an executor as a caller.
  *
  * Rule: nothing here calls a cmocka assert_* on a thread other than the test
  * thread. Helpers that run on executors only record.
@@ -40,6 +41,12 @@
 #endif
 #endif
 
+/* Under ThreadSanitizer or AddressSanitizer (both slow every memory access
+ * several times): tests that count over many operations use fewer. */
+#if defined(PX_TEST_TSAN) || defined(PX_SANITIZE_ADDRESS) || defined(__SANITIZE_ADDRESS__)
+#define PX_TEST_SANITIZED 1
+#endif
+
 /* Generous bound on anything a test waits for: a hang fails the test (and
  * long before ctest's TIMEOUT), it never passes. */
 #define PX_TEST_BOUND_NS (30ull * 1000000000ull)
@@ -56,6 +63,25 @@ static inline const char *px_test_mode_name(px_wait_t w)
     }
     return "?";
 }
+
+/* Three cmocka cases, name_adaptive, name_spin and name_sleep, each running
+ * run(mode) with its wait mode. */
+#define PX_TEST_EACH_MODE(name, run)          \
+    static void name##_adaptive(void **state) \
+    {                                         \
+        (void)state;                          \
+        run(PX_WAIT_ADAPTIVE);                \
+    }                                         \
+    static void name##_spin(void **state)     \
+    {                                         \
+        (void)state;                          \
+        run(PX_WAIT_SPIN);                    \
+    }                                         \
+    static void name##_sleep(void **state)    \
+    {                                         \
+        (void)state;                          \
+        run(PX_WAIT_SLEEP);                   \
+    }
 
 static inline uint64_t px_test_now_ns(void)
 {
@@ -181,8 +207,9 @@ static inline bool px_test_thread_join_within(px_test_thread_t *t, uint64_t time
 static inline void px_test_thread_join(px_test_thread_t *t)
 {
     bool ok = px_test_thread_join_within(t, PX_TEST_BOUND_NS);
-    if (!ok) fail_msg("a helper thread did not finish within %llu s",
-                      (unsigned long long)(PX_TEST_BOUND_NS / 1000000000ull));
+    if (!ok)
+        fail_msg("a helper thread did not finish within %llu s",
+                 (unsigned long long)(PX_TEST_BOUND_NS / 1000000000ull));
 }
 
 /* ---- executors ----------------------------------------------------------- */
@@ -192,8 +219,9 @@ static inline px_thread_t *px_test_create(px_wait_t wait, unsigned capacity, con
     px_thread_options_t o = {.name = name, .capacity = capacity, .wait = wait};
     px_thread_t *t = NULL;
     int r = px_thread_create(&t, &o);
-    if (r != 0) fail_msg("px_thread_create(%s, capacity %u): %d %s", px_test_mode_name(wait), capacity,
-                         r, px_last_error());
+    if (r != 0)
+        fail_msg("px_thread_create(%s, capacity %u): %d %s", px_test_mode_name(wait), capacity, r,
+                 px_last_error());
     assert_non_null(t);
     return t;
 }
@@ -210,7 +238,10 @@ static inline void px_test_noop(void *arg) { (void)arg; }
 static inline void px_test_count(void *arg) { ++*(unsigned long *)arg; }
 
 /* Wait until everything posted to t by this thread before has run (FIFO). */
-static inline void px_test_flush(px_thread_t *t) { assert_int_equal(px_call(t, px_test_noop, NULL), 0); }
+static inline void px_test_flush(px_thread_t *t)
+{
+    assert_int_equal(px_call(t, px_test_noop, NULL), 0);
+}
 
 static inline px_stats_t px_test_stats(px_thread_t *t)
 {
@@ -218,6 +249,67 @@ static inline px_stats_t px_test_stats(px_thread_t *t)
     memset(&s, 0, sizeof s);
     assert_int_equal(px_thread_stats(t, &s), 0);
     return s;
+}
+
+/* ---- functions that count what ran ----------------------------------------- */
+
+/* Runs of px_test_bump and px_test_bump_v, which ignore their argument
+ * (functions of calls expected to be refused, or to run anywhere). Written by
+ * whichever thread runs them; read after a flush. */
+static unsigned long px_test_runs __attribute__((unused));
+
+static inline void px_test_bump(void *arg)
+{
+    (void)arg;
+    px_test_runs++;
+}
+
+/* px_fn_v: px_test_bump, returning its argument. */
+static inline void *px_test_bump_v(void *arg)
+{
+    px_test_bump(arg);
+    return arg;
+}
+
+/* Runs of each kind of operation; written on the executor only. */
+typedef struct px_test_ops {
+    unsigned long calls, calls_v, posts, try_posts;
+} px_test_ops_t;
+
+/* The functions of px_call, px_call_v, px_post and px_try_post, each counting
+ * its own kind in the px_test_ops_t at arg (px_test_on_call_v returns arg). */
+static inline void px_test_on_call(void *arg) { ((px_test_ops_t *)arg)->calls++; }
+static inline void *px_test_on_call_v(void *arg)
+{
+    ((px_test_ops_t *)arg)->calls_v++;
+    return arg;
+}
+static inline void px_test_on_post(void *arg) { ((px_test_ops_t *)arg)->posts++; }
+static inline void px_test_on_try_post(void *arg) { ((px_test_ops_t *)arg)->try_posts++; }
+
+/* ---- an executor as a caller ---------------------------------------------- */
+
+/*
+ *   px_test_caller_t c = {.target = t, .fn = f, .arg = a, .n = 1000};
+ *   px_post(b, px_test_caller_run, &c);         // b makes 1000 px_call(t, f, a)
+ *   px_test_wait_at_least(&c.done, 1, bound);   // then c.bad: the failed ones
+ */
+typedef struct px_test_caller {
+    px_thread_t *target;
+    px_fn fn;
+    void *arg;
+    int n;
+    unsigned long bad; /* written by the calling thread until done */
+    _Atomic int done;
+} px_test_caller_t;
+
+/* px_fn: the calls, on whichever thread runs it (recording only). */
+static inline void px_test_caller_run(void *arg)
+{
+    px_test_caller_t *c = arg;
+    for (int i = 0; i < c->n; i++)
+        if (px_call(c->target, c->fn, c->arg) != 0) c->bad++;
+    atomic_store_explicit(&c->done, 1, memory_order_release); /* pairs with the test's wait */
 }
 
 #endif /* PX_TEST_H */

@@ -12,33 +12,24 @@ static void check_error_text(const char *needle)
     const char *e = px_last_error();
     assert_non_null(e);
     assert_true(strlen(e) > 0);
-    if (needle && !strstr(e, needle)) fail_msg("px_last_error() \"%s\" does not mention \"%s\"", e, needle);
+    if (needle && !strstr(e, needle))
+        fail_msg("px_last_error() \"%s\" does not mention \"%s\"", e, needle);
 }
 
-static unsigned long ran; /* written on executors only, read after a flush */
-static void bump(void *arg)
-{
-    (void)arg;
-    ran++;
-}
-static void *bump_v(void *arg)
-{
-    bump(arg);
-    return arg;
-}
-
+/* px_test_bump counts runs in px_test_runs (written on executors only, read
+ * after a flush). */
 static void test_errors_null_executor(void **state)
 {
     (void)state;
     void *res = &res;
-    assert_int_equal(px_call(NULL, bump, NULL), -EINVAL);
+    assert_int_equal(px_call(NULL, px_test_bump, NULL), -EINVAL);
     check_error_text("NULL");
-    assert_int_equal(px_call_v(NULL, bump_v, NULL, &res), -EINVAL);
+    assert_int_equal(px_call_v(NULL, px_test_bump_v, NULL, &res), -EINVAL);
     check_error_text("NULL");
     assert_ptr_equal(res, &res);
-    assert_int_equal(px_post(NULL, bump, NULL), -EINVAL);
+    assert_int_equal(px_post(NULL, px_test_bump, NULL), -EINVAL);
     check_error_text("NULL");
-    assert_int_equal(px_try_post(NULL, bump, NULL), -EINVAL);
+    assert_int_equal(px_try_post(NULL, px_test_bump, NULL), -EINVAL);
     check_error_text("NULL");
     assert_int_equal(px_thread_destroy(NULL), -EINVAL);
     check_error_text("NULL");
@@ -51,14 +42,14 @@ static void test_errors_null_executor(void **state)
     assert_int_equal(px_thread_tid(NULL), -EINVAL);
     check_error_text("NULL");
     assert_null(px_thread_name(NULL));
-    assert_int_equal(ran, 0);
+    assert_int_equal(px_test_runs, 0);
 }
 
 static void test_errors_null_function_and_out(void **state)
 {
     (void)state;
     px_thread_t *t = px_test_create(PX_WAIT_ADAPTIVE, 0, "errs");
-    ran = 0;
+    px_test_runs = 0;
     px_test_flush(t);
     void *res = &res;
     assert_int_equal(px_call(t, NULL, NULL), -EINVAL);
@@ -81,7 +72,7 @@ static void test_errors_null_function_and_out(void **state)
     check_error_text(NULL);
     /* The executor is unharmed and nothing ran. */
     px_test_flush(t);
-    assert_int_equal(ran, 0);
+    assert_int_equal(px_test_runs, 0);
     px_stats_t s = px_test_stats(t);
     assert_int_equal(s.calls, 2); /* the two flushes */
     assert_int_equal(s.posts, 0);
@@ -126,7 +117,8 @@ static void test_errors_bad_options(void **state)
 {
     (void)state;
     expect_create_einval(&(px_thread_options_t){.flags = 1u << 5}, "0x20");
-    expect_create_einval(&(px_thread_options_t){.flags = PX_PIN_STRICT | 0x80000000u}, "0x80000000");
+    expect_create_einval(&(px_thread_options_t){.flags = PX_PIN_STRICT | 0x80000000u},
+                         "0x80000000");
     expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)3}, "3");
     expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)-1}, "-1");
     expect_create_einval(&(px_thread_options_t){.wait = (px_wait_t)77}, "77");
@@ -150,9 +142,9 @@ static void test_errors_destroy_main_executor(void **state)
     assert_int_equal(px_thread_destroy(px_mainthread()), -EINVAL);
     check_error_text("main");
     /* The main executor still works (inline on the main thread). */
-    ran = 0;
-    assert_int_equal(px_call(px_mainthread(), bump, NULL), 0);
-    assert_int_equal(ran, 1);
+    px_test_runs = 0;
+    assert_int_equal(px_call(px_mainthread(), px_test_bump, NULL), 0);
+    assert_int_equal(px_test_runs, 1);
 }
 
 /* The last error is per thread. */
@@ -166,7 +158,7 @@ static void *other_thread_errors(void *arg)
 {
     err_thread_t *e = arg;
     snprintf(e->seen_before, sizeof e->seen_before, "%s", px_last_error());
-    e->rc = px_post(NULL, bump, NULL);
+    e->rc = px_post(NULL, px_test_bump, NULL);
     snprintf(e->seen_after, sizeof e->seen_after, "%s", px_last_error());
     return NULL;
 }
@@ -195,8 +187,8 @@ static void test_errors_last_error_is_per_thread(void **state)
 static void test_errors_strerror(void **state)
 {
     (void)state;
-    static const int errs[] = {EINVAL, ESHUTDOWN, ESRCH, EAGAIN, EDEADLK, EXDEV, ENOSYS, EPERM,
-                               EBUSY, ERANGE, ENOMEM, ETIMEDOUT, EALREADY};
+    static const int errs[] = {EINVAL, ESHUTDOWN, ESRCH,  EAGAIN, EDEADLK,   EXDEV,   ENOSYS,
+                               EPERM,  EBUSY,     ERANGE, ENOMEM, ETIMEDOUT, EALREADY};
     const size_t n = sizeof errs / sizeof errs[0];
     for (size_t i = 0; i < n; i++) {
         const char *s = px_strerror(-errs[i]);
@@ -205,7 +197,8 @@ static void test_errors_strerror(void **state)
         assert_string_equal(px_strerror(errs[i]), s); /* positive accepted too */
         for (size_t j = 0; j < i; j++) {
             if (strcmp(px_strerror(-errs[j]), s) == 0)
-                fail_msg("px_strerror(-%d) and px_strerror(-%d) are both \"%s\"", errs[i], errs[j], s);
+                fail_msg("px_strerror(-%d) and px_strerror(-%d) are both \"%s\"", errs[i], errs[j],
+                         s);
         }
         assert_null(strstr(s, "Unknown error"));
     }
@@ -222,7 +215,8 @@ static void test_errors_version(void **state)
 {
     (void)state;
     char expect[32];
-    snprintf(expect, sizeof expect, "%d.%d.%d", PX_VERSION_MAJOR, PX_VERSION_MINOR, PX_VERSION_PATCH);
+    snprintf(expect, sizeof expect, "%d.%d.%d", PX_VERSION_MAJOR, PX_VERSION_MINOR,
+             PX_VERSION_PATCH);
     assert_non_null(px_version());
     assert_string_equal(px_version(), expect);
 }

@@ -276,7 +276,7 @@ static int last_allowed_cpu(int *first)
 static void test_faults_cpus_taken_away_after_create(void **state)
 {
     (void)state;
-    int first, last = last_allowed_cpu(&first);
+    int first = -1, last = last_allowed_cpu(&first);
     if (last < 0) skip();
     px_thread_t *t = px_test_create(PX_WAIT_SLEEP, 0, "shrunk");
     char buf[64], want[16];
@@ -368,7 +368,7 @@ static void cg_remove(cg_t *c)
 static void test_faults_cgroup_shrinks_after_create(void **state)
 {
     (void)state;
-    int first, last = last_allowed_cpu(&first);
+    int first = -1, last = last_allowed_cpu(&first);
     if (last < 0) skip();
     cg_t c = {0};
     if (!cg_make(&c, last)) {
@@ -406,7 +406,7 @@ static void test_faults_cgroup_shrinks_after_create(void **state)
 static void test_faults_cgroup_refuses_binding(void **state)
 {
     (void)state;
-    int first, last = last_allowed_cpu(&first);
+    int first = -1, last = last_allowed_cpu(&first);
     if (last < 0) skip();
     cg_t c = {0};
     if (!cg_make(&c, last) || !cg_move(c.dir, px_test_gettid())) {
@@ -441,7 +441,7 @@ static void test_faults_cgroup_refuses_binding(void **state)
 static void test_faults_cgroup_strict_never_narrows(void **state)
 {
     (void)state;
-    int first, last = last_allowed_cpu(&first);
+    int first = -1, last = last_allowed_cpu(&first);
     if (last < 0) skip();
     cg_t c = {0};
     if (!cg_make(&c, last) || !cg_move(c.dir, px_test_gettid())) {

@@ -41,7 +41,8 @@ static int wait_child(pid_t pid, uint64_t timeout_ns, const char *what)
 static void expect_exit_code(int status, int code, const char *what)
 {
     if (WIFSIGNALED(status))
-        fail_msg("%s: the child died of signal %d (%s)", what, WTERMSIG(status), strsignal(WTERMSIG(status)));
+        fail_msg("%s: the child died of signal %d (%s)", what, WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
     if (!WIFEXITED(status)) fail_msg("%s: the child did not exit (status 0x%x)", what, status);
     if (WEXITSTATUS(status) != code)
         fail_msg("%s: the child exited with %d, expected %d", what, WEXITSTATUS(status), code);
@@ -49,42 +50,32 @@ static void expect_exit_code(int status, int code, const char *what)
 
 /* ---- 8. executors are dead in a fork child ------------------------------------- */
 
-static unsigned long ran; /* counts runs, in whichever process */
-static void bump(void *arg)
-{
-    (void)arg;
-    ran++;
-}
-static void *bump_v(void *arg)
-{
-    bump(arg);
-    return arg;
-}
+/* px_test_bump counts runs in px_test_runs, in whichever process. */
 
 #define NEXEC PX_TEST_NMODES
 
 /* The child's checks; returns 0 or the number of the first failed check. */
 static int child_checks(px_thread_t **ex, px_thread_t *full, bool may_start_threads)
 {
-    unsigned long ran_before = ran;
+    unsigned long runs_before = px_test_runs;
     for (size_t i = 0; i < NEXEC; i++) {
         px_thread_t *t = ex[i];
         void *res = &res;
-        if (px_call(t, bump, NULL) != -ESRCH) return 1;
+        if (px_call(t, px_test_bump, NULL) != -ESRCH) return 1;
         if (strstr(px_last_error(), "fork") == NULL) return 2;
-        if (px_call_v(t, bump_v, NULL, &res) != -ESRCH) return 3;
+        if (px_call_v(t, px_test_bump_v, NULL, &res) != -ESRCH) return 3;
         if (res != &res) return 4;
-        if (px_call_v(t, bump_v, NULL, NULL) != -ESRCH) return 5;
-        if (px_post(t, bump, NULL) != -ESRCH) return 6;
-        if (px_try_post(t, bump, NULL) != -ESRCH) return 7;
+        if (px_call_v(t, px_test_bump_v, NULL, NULL) != -ESRCH) return 5;
+        if (px_post(t, px_test_bump, NULL) != -ESRCH) return 6;
+        if (px_try_post(t, px_test_bump, NULL) != -ESRCH) return 7;
         char buf[64];
         if (px_thread_cpus(t, buf, sizeof buf) != -ESRCH) return 8;
     }
     /* A full ring whose consumer is gone: -ESRCH at once, no wait for space. */
-    if (px_post(full, bump, NULL) != -ESRCH) return 9;
-    if (px_try_post(full, bump, NULL) != -ESRCH) return 10;
-    if (px_call(full, bump, NULL) != -ESRCH) return 11;
-    if (ran != ran_before) return 12;
+    if (px_post(full, px_test_bump, NULL) != -ESRCH) return 9;
+    if (px_try_post(full, px_test_bump, NULL) != -ESRCH) return 10;
+    if (px_call(full, px_test_bump, NULL) != -ESRCH) return 11;
+    if (px_test_runs != runs_before) return 12;
     /* Destroy frees them without joining (the threads do not exist here). */
     for (size_t i = 0; i < NEXEC; i++)
         if (px_thread_destroy(ex[i]) != 0) return 13;
@@ -96,11 +87,12 @@ static int child_checks(px_thread_t **ex, px_thread_t *full, bool may_start_thre
             px_thread_options_t o = {.wait = px_test_modes[i]};
             if (px_thread_create(&t, &o) != 0) return 15;
             for (int k = 0; k < 100; k++)
-                if (px_call(t, bump, NULL) != 0 || px_post(t, bump, NULL) != 0) return 16;
-            if (px_call(t, bump, NULL) != 0) return 17;
+                if (px_call(t, px_test_bump, NULL) != 0 || px_post(t, px_test_bump, NULL) != 0)
+                    return 16;
+            if (px_call(t, px_test_bump, NULL) != 0) return 17;
             if (px_thread_destroy(t) != 0) return 18;
         }
-        if (ran != ran_before + NEXEC * 201) return 19;
+        if (px_test_runs != runs_before + NEXEC * 201) return 19;
     }
     return 0;
 }
@@ -116,11 +108,11 @@ static void run_fork_case(bool full_ring_held)
     px_thread_t *full = px_test_create(PX_WAIT_SLEEP, 4, "full");
     px_test_gate_t g;
     px_test_gate_init(&g);
-    ran = 0;
+    px_test_runs = 0;
     if (full_ring_held) {
         assert_int_equal(px_post(full, px_test_gate_hold, &g), 0);
         assert_true(px_test_gate_wait_entered(&g, 1));
-        for (int i = 0; i < 4; i++) assert_int_equal(px_try_post(full, bump, NULL), 0);
+        for (int i = 0; i < 4; i++) assert_int_equal(px_try_post(full, px_test_bump, NULL), 0);
     } else {
         px_test_gate_open(&g);
     }
@@ -134,7 +126,8 @@ static void run_fork_case(bool full_ring_held)
     if (pid == 0) {
         alarm(20); /* a hang in the child kills it: the parent sees SIGALRM */
 #ifdef PX_TEST_TSAN
-        bool may_start_threads = false; /* TSan dies on thread creation after a multi-threaded fork */
+        bool may_start_threads =
+            false; /* TSan dies on thread creation after a multi-threaded fork */
 #else
         bool may_start_threads = true;
 #endif
@@ -146,15 +139,15 @@ static void run_fork_case(bool full_ring_held)
     /* The parent is unaffected. */
     for (size_t i = 0; i < NEXEC; i++) {
         void *res = NULL;
-        assert_int_equal(px_call(ex[i], bump, NULL), 0);
-        assert_int_equal(px_call_v(ex[i], bump_v, ex[i], &res), 0);
+        assert_int_equal(px_call(ex[i], px_test_bump, NULL), 0);
+        assert_int_equal(px_call_v(ex[i], px_test_bump_v, ex[i], &res), 0);
         assert_ptr_equal(res, ex[i]);
-        assert_int_equal(px_post(ex[i], bump, NULL), 0);
+        assert_int_equal(px_post(ex[i], px_test_bump, NULL), 0);
         px_test_flush(ex[i]);
     }
     px_test_gate_open(&g);
     px_test_flush(full);
-    assert_int_equal(ran, (full_ring_held ? 4 : 0) + NEXEC * 3);
+    assert_int_equal(px_test_runs, (full_ring_held ? 4 : 0) + NEXEC * 3);
     assert_int_equal(atomic_load(&g.timed_out), 0);
     for (size_t i = 0; i < NEXEC; i++) px_test_destroy(ex[i]);
     px_test_destroy(full);
@@ -301,9 +294,11 @@ static void test_fork_child_exit_without_destroy(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         alarm(20);
-        exit(px_post(t, px_test_noop, NULL) == -ESRCH ? 0 : 1); /* exit(), not _exit(): run atexit */
+        exit(px_post(t, px_test_noop, NULL) == -ESRCH ? 0
+                                                      : 1); /* exit(), not _exit(): run atexit */
     }
-    expect_exit_code(wait_child(pid, 30ull * 1000000000ull, "fork child exit"), 0, "fork child exit");
+    expect_exit_code(wait_child(pid, 30ull * 1000000000ull, "fork child exit"), 0,
+                     "fork child exit");
     px_test_flush(t);
     px_test_destroy(t);
 }

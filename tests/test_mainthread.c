@@ -25,83 +25,10 @@
 
 #include <cmocka.h>
 
+#include "alloc_count.h" /* scenario "alloc": bench/alloc_count.c, shared with test_alloc */
 #include "executor.h"
 #include "pinexec.h"
 #include "spawn_helper.h"
-
-/* ---- allocation counting (scenario "alloc") -------------------------------
- * Sanitizer builds replace malloc themselves: count through their allocator
- * hooks. Other builds interpose malloc & co. here and forward to glibc. */
-#if defined(PX_SANITIZE_ADDRESS) || defined(PX_SANITIZE_THREAD) || defined(__SANITIZE_ADDRESS__) || \
-    defined(__SANITIZE_THREAD__)
-#define COUNT_WITH_SANITIZER_HOOKS 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define COUNT_WITH_SANITIZER_HOOKS 1
-#endif
-#endif
-
-static _Atomic long allocs;
-static _Atomic int counting;
-
-static inline void count_alloc(void)
-{
-    if (atomic_load_explicit(&counting, memory_order_relaxed))
-        atomic_fetch_add_explicit(&allocs, 1, memory_order_relaxed);
-}
-
-#ifdef COUNT_WITH_SANITIZER_HOOKS
-int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
-                                              void (*free_hook)(const volatile void *));
-static void on_malloc(const volatile void *p, size_t n)
-{
-    (void)p;
-    (void)n;
-    count_alloc();
-}
-static void on_free(const volatile void *p) { (void)p; }
-static int install_alloc_counter(void) { return __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0; }
-#else
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-void *malloc(size_t n)
-{
-    count_alloc();
-    return __libc_malloc(n);
-}
-void *calloc(size_t k, size_t n)
-{
-    count_alloc();
-    return __libc_calloc(k, n);
-}
-void *realloc(void *p, size_t n)
-{
-    count_alloc();
-    return __libc_realloc(p, n);
-}
-void *aligned_alloc(size_t align, size_t n)
-{
-    count_alloc();
-    return __libc_memalign(align, n);
-}
-void *memalign(size_t align, size_t n)
-{
-    count_alloc();
-    return __libc_memalign(align, n);
-}
-int posix_memalign(void **out, size_t align, size_t n)
-{
-    count_alloc();
-    if (align < sizeof(void *) || (align & (align - 1)) != 0) return EINVAL;
-    void *p = __libc_memalign(align, n);
-    if (p == NULL) return ENOMEM;
-    *out = p;
-    return 0;
-}
-static int install_alloc_counter(void) { return 1; }
-#endif
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -291,7 +218,8 @@ static int scenario_early(void)
     /* The main thread is not serving: nothing runs, the caller keeps waiting. */
     usleep(20000);
     CHILD_CHECK_INT(queued_on_main(), 3);
-    CHILD_CHECK_INT(atomic_load(&early_post.n) + atomic_load(&early_call.n) + atomic_load(&early_callv.n), 0);
+    CHILD_CHECK_INT(
+        atomic_load(&early_post.n) + atomic_load(&early_call.n) + atomic_load(&early_callv.n), 0);
     CHILD_CHECK_INT(atomic_load(&w1_returned), 0);
 
     CHILD_CHECK_INT(px_main(app_early, NULL), 5);
@@ -305,7 +233,8 @@ static int scenario_early(void)
     check_ran_once_on_main(&early_call);
     check_ran_once_on_main(&early_callv);
     check_ran_once_on_main(&early_app);
-    CHILD_CHECK(atomic_load(&early_post.order) < atomic_load(&early_call.order)); /* one producer: FIFO */
+    CHILD_CHECK(atomic_load(&early_post.order) <
+                atomic_load(&early_call.order)); /* one producer: FIFO */
     CHILD_CHECK(atomic_load(&early_app.order) > atomic_load(&early_call.order));
     return 0;
 }
@@ -457,7 +386,8 @@ static int app2(void *arg)
 }
 
 static _Atomic int app_returning;
-static _Atomic long flood_accepted, flood_after, flood_ran, flood_not_busy, flood_off_main, flood_in_drain;
+static _Atomic long flood_accepted, flood_after, flood_ran, flood_not_busy, flood_off_main,
+    flood_in_drain;
 static _Atomic int flood_capped, flood_exited;
 static int flood_last_rc;
 
@@ -760,7 +690,8 @@ static int scenario_fifo(void)
     for (int i = 0; i < FIFO_PRODUCERS; i++) fifo_last[i] = -1;
     CHILD_CHECK_INT(px_main(app_fifo, NULL), 0);
     CHILD_CHECK_INT(atomic_load(&fifo_errs), 0);
-    CHILD_CHECK_INT(fifo_runs, FIFO_PRODUCERS * FIFO_N); /* posts left at the end ran in the drain */
+    CHILD_CHECK_INT(fifo_runs,
+                    FIFO_PRODUCERS * FIFO_N); /* posts left at the end ran in the drain */
     CHILD_CHECK_INT(fifo_violations, 0);
     CHILD_CHECK_INT(fifo_off_main, 0);
     for (int i = 0; i < FIFO_PRODUCERS; i++) CHILD_CHECK_INT(fifo_last[i], FIFO_N - 1);
@@ -771,7 +702,7 @@ static int scenario_fifo(void)
 
 #define ALLOC_WARMUP 2000
 #define ALLOC_N 10000
-static long alloc_control;
+static px_alloc_counts_t alloc_counted, alloc_control;
 static int alloc_errs;
 
 static int app_alloc(void *arg)
@@ -784,35 +715,32 @@ static int app_alloc(void *arg)
         px_post(M, nop, NULL);
     }
     px_call(M, nop, NULL);
-    atomic_store(&counting, 1);
+    px__alloc_count_start();
     for (int i = 0; i < ALLOC_N; i++) {
         alloc_errs += px_call(M, nop, NULL) != 0;
         alloc_errs += px_call_v(M, ident, &res, &res) != 0;
         alloc_errs += px_post(M, nop, NULL) != 0;
     }
     alloc_errs += px_call(M, nop, NULL) != 0; /* the posts have run */
-    atomic_store(&counting, 0);
-    /* Control: the counter does see an allocation made in the window. */
-    long before = atomic_load(&allocs);
+    px__alloc_count_stop(&alloc_counted);
+    /* Control: the counter does see an allocation made in a window. */
     void *(*volatile alloc_fn)(size_t) = malloc;
-    atomic_store(&counting, 1);
+    px__alloc_count_start();
     void *p = alloc_fn(64);
-    atomic_store(&counting, 0);
+    px__alloc_count_stop(&alloc_control);
     free(p);
-    alloc_control = atomic_load(&allocs) - before;
-    atomic_store(&allocs, before);
     return 0;
 }
 
 static int scenario_alloc(void)
 {
-    CHILD_CHECK(install_alloc_counter());
+    CHILD_CHECK(px__alloc_count_init() != PX_ALLOC_COUNT_NONE);
     CHILD_CHECK_INT(px_main(app_alloc, NULL), 0);
     CHILD_CHECK_INT(alloc_errs, 0);
-    CHILD_CHECK(alloc_control >= 1);
-    long n = atomic_load(&allocs);
-    printf("info: %ld allocations over %d calls, %d calls with a result and %d posts\n", n, ALLOC_N,
-           ALLOC_N, ALLOC_N);
+    CHILD_CHECK(alloc_control.allocs >= 1);
+    unsigned long long n = alloc_counted.allocs;
+    printf("info: %llu allocations over %d calls, %d calls with a result and %d posts\n", n,
+           ALLOC_N, ALLOC_N, ALLOC_N);
     CHILD_CHECK_INT(n, 0);
     return 0;
 }
@@ -825,9 +753,15 @@ typedef struct scenario {
 } scenario_t;
 
 static const scenario_t scenarios[] = {
-    {"eperm", scenario_eperm},   {"early", scenario_early}, {"after", scenario_after},
-    {"nested", scenario_nested}, {"cycle", scenario_cycle}, {"inline", scenario_inline},
-    {"fifo", scenario_fifo},     {"alloc", scenario_alloc}, {"return_under_load", scenario_return_under_load},
+    {"eperm", scenario_eperm},
+    {"early", scenario_early},
+    {"after", scenario_after},
+    {"nested", scenario_nested},
+    {"cycle", scenario_cycle},
+    {"inline", scenario_inline},
+    {"fifo", scenario_fifo},
+    {"alloc", scenario_alloc},
+    {"return_under_load", scenario_return_under_load},
 };
 
 static int run_scenario(const char *name)

@@ -47,22 +47,10 @@ static void storm_target(storm_t *s, int slot, long tid) { atomic_store(&s->tids
 
 #define CALLS 5000 /* per kind and caller: 30,000+ calls and posts per mode */
 
-typedef struct sink {
-    unsigned long calls, calls_v, posts, try_posts; /* on the executor only */
-} sink_t;
-
-static void on_call(void *arg) { ((sink_t *)arg)->calls++; }
-static void *on_call_v(void *arg)
-{
-    ((sink_t *)arg)->calls_v++;
-    return arg;
-}
-static void on_post(void *arg) { ((sink_t *)arg)->posts++; }
-
 /* A call that leaves a mark: a call that returned before fn ran (a wait cut
  * short by a signal) is caught by the caller's check of the mark. */
 typedef struct mark {
-    sink_t *sink;
+    px_test_ops_t *sink;
     int want, got;
 } mark_t;
 
@@ -80,11 +68,10 @@ static int call_marked(px_thread_t *t, mark_t *m, int i)
     if (r == 0 && m->got != i) r = -9998;
     return r;
 }
-static void on_try_post(void *arg) { ((sink_t *)arg)->try_posts++; }
 
 typedef struct poster {
     px_thread_t *t;
-    sink_t *sink;
+    px_test_ops_t *sink;
     storm_t *storm;
     int slot;
     unsigned long bad;
@@ -104,31 +91,14 @@ static void *poster_main(void *arg)
     storm_target(p->storm, p->slot, px_test_gettid());
     mark_t m = {.sink = p->sink, .got = -1};
     for (int i = 0; i < CALLS; i++) {
-        note(p, call_marked(p->t, &m, i)); /* a plain thread sleeps on its request */
-        note(p, px_post(p->t, on_post, p->sink)); /* the ring is tiny: waits for space */
+        note(p, call_marked(p->t, &m, i));                /* a plain thread sleeps on its request */
+        note(p, px_post(p->t, px_test_on_post, p->sink)); /* the ring is tiny: waits for space */
         int r;
-        while ((r = px_try_post(p->t, on_try_post, p->sink)) == -EAGAIN) sched_yield();
+        while ((r = px_try_post(p->t, px_test_on_try_post, p->sink)) == -EAGAIN) sched_yield();
         note(p, r);
     }
     storm_target(p->storm, p->slot, 0);
     return NULL;
-}
-
-/* An executor as a caller: it waits in px_call while being signalled. */
-typedef struct exec_caller {
-    px_thread_t *t;
-    sink_t *sink;
-    int n;
-    unsigned long bad;
-    _Atomic int done;
-} exec_caller_t;
-
-static void exec_calls(void *arg)
-{
-    exec_caller_t *e = arg;
-    for (int i = 0; i < e->n; i++)
-        if (px_call(e->t, on_call, e->sink) != 0) e->bad++;
-    atomic_store_explicit(&e->done, 1, memory_order_release); /* pairs with the test's wait */
 }
 
 static void run_storm(px_wait_t mode)
@@ -147,15 +117,16 @@ static void run_storm(px_wait_t mode)
     px_thread_t *b = px_test_create(PX_WAIT_ADAPTIVE, 0, "storm-caller");
     storm_target(&storm, 1, px_thread_tid(t));
     storm_target(&storm, 2, px_thread_tid(b));
-    sink_t sink;
+    px_test_ops_t sink;
     memset(&sink, 0, sizeof sink);
     px_test_flush(t);
 
     poster_t p = {.t = t, .sink = &sink, .storm = &storm, .slot = 3};
     px_test_thread_t pth;
     px_test_thread_start(&pth, poster_main, &p);
-    exec_caller_t ec = {.t = t, .sink = &sink, .n = 1000};
-    assert_int_equal(px_post(b, exec_calls, &ec), 0);
+    /* An executor as a caller: it waits in px_call while being signalled. */
+    px_test_caller_t ec = {.target = t, .fn = px_test_on_call, .arg = &sink, .n = 1000};
+    assert_int_equal(px_post(b, px_test_caller_run, &ec), 0);
 
     /* At least CALLS of each, and on until 100 signals arrived during the load
      * (a starved storm thread on a busy machine must not make it vacuous). */
@@ -165,18 +136,19 @@ static void run_storm(px_wait_t mode)
     uint64_t deadline = px_test_now_ns() + 10ull * 1000000000ull;
     int n_main = 0;
     mark_t mk = {.sink = &sink, .got = -1};
-    for (int i = 0; i < CALLS || (atomic_load(&signals_seen) - seen0 < 100 && px_test_now_ns() < deadline);
+    for (int i = 0;
+         i < CALLS || (atomic_load(&signals_seen) - seen0 < 100 && px_test_now_ns() < deadline);
          i++, n_main++) {
         int r = call_marked(t, &mk, i); /* the main thread: an executor, parks on its own word */
         void *res = NULL;
-        int rv = px_call_v(t, on_call_v, &sink, &res);
+        int rv = px_call_v(t, px_test_on_call_v, &sink, &res);
         if (rv == 0 && res != &sink) rv = -9999;
         if ((r || rv) && !bad) first_bad = r ? r : rv;
         bad += (r != 0) + (rv != 0);
     }
     px_test_thread_join(&pth);
-    /* Not a flush of b: b runs a flush call nested inside exec_calls while
-     * exec_calls waits on t (it serves its own queue while it waits). */
+    /* Not a flush of b: b runs a flush call nested inside px_test_caller_run
+     * while it waits on t (it serves its own queue while it waits). */
     assert_true(px_test_wait_at_least(&ec.done, 1, PX_TEST_BOUND_NS));
     px_test_flush(t);
     px_stats_t s = px_test_stats(t);
@@ -189,8 +161,11 @@ static void run_storm(px_wait_t mode)
     atomic_store_explicit(&storm.stop, 1, memory_order_release);
     px_test_thread_join(&storm_th);
 
-    if (bad) fail_msg("%s: %lu calls failed, first with %d", px_test_mode_name(mode), bad, first_bad);
-    if (p.bad) fail_msg("%s: %lu posts failed, first with %d", px_test_mode_name(mode), p.bad, p.first_bad);
+    if (bad)
+        fail_msg("%s: %lu calls failed, first with %d", px_test_mode_name(mode), bad, first_bad);
+    if (p.bad)
+        fail_msg("%s: %lu posts failed, first with %d", px_test_mode_name(mode), p.bad,
+                 p.first_bad);
     assert_int_equal(ec.bad, 0);
     assert_int_equal(sink.calls, n_main + 1000 + CALLS);
     assert_int_equal(sink.calls_v, n_main);
@@ -223,23 +198,7 @@ static int restore_handler(void **state)
     return sigaction(SIGUSR1, &old_action, NULL);
 }
 
-static void test_signals_storm_adaptive(void **state)
-{
-    (void)state;
-    run_storm(PX_WAIT_ADAPTIVE);
-}
-
-static void test_signals_storm_spin(void **state)
-{
-    (void)state;
-    run_storm(PX_WAIT_SPIN);
-}
-
-static void test_signals_storm_sleep(void **state)
-{
-    (void)state;
-    run_storm(PX_WAIT_SLEEP);
-}
+PX_TEST_EACH_MODE(test_signals_storm, run_storm)
 
 /* A destroy that waits for a held executor while both are signalled. */
 typedef struct dtor {
@@ -276,7 +235,8 @@ static void test_signals_storm_during_destroy(void **state)
         dtor_t d = {.t = t, .storm = &storm, .rc = 1};
         px_test_thread_t dth;
         px_test_thread_start(&dth, dtor_main, &d);
-        px_test_sleep_us(30000); /* the destroyer waits (sleeps) for the held executor: signal it there */
+        px_test_sleep_us(
+            30000); /* the destroyer waits (sleeps) for the held executor: signal it there */
         px_test_gate_open(&g);
         px_test_thread_join(&dth);
         storm_target(&storm, 0, 0);

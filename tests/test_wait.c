@@ -102,13 +102,15 @@ static void *torture_main(void *arg)
 static void run_torture(px_wait_t mode, unsigned spin_ns, int ncallers, int calls, int posts,
                         unsigned capacity)
 {
-    px_thread_options_t o = {.name = "torture", .wait = mode, .spin_ns = spin_ns, .capacity = capacity};
+    px_thread_options_t o = {
+        .name = "torture", .wait = mode, .spin_ns = spin_ns, .capacity = capacity};
     static torture_t x;
     memset(&x, 0, sizeof x);
     assert_int_equal(px_thread_create(&x.t, &o), 0);
     x.ncallers = ncallers;
     for (int i = 0; i < ncallers; i++)
-        x.load[i] = (load_t){.t = x.t, .sink = &x.sink, .calls = calls / ncallers, .posts = posts / ncallers};
+        x.load[i] = (load_t){
+            .t = x.t, .sink = &x.sink, .calls = calls / ncallers, .posts = posts / ncallers};
     px_test_thread_t runner;
     px_test_thread_start(&runner, torture_main, &x);
     if (!px_test_thread_join_within(&runner, PX_TEST_BOUND_NS)) {
@@ -116,7 +118,8 @@ static void run_torture(px_wait_t mode, unsigned spin_ns, int ncallers, int call
         fail_msg("%s spin %u: the torture run did not finish in 30 s (a lost wake-up?): "
                  "calls %llu posts %llu parks %llu wakes %llu",
                  px_test_mode_name(mode), spin_ns, (unsigned long long)s.calls,
-                 (unsigned long long)s.posts, (unsigned long long)s.parks, (unsigned long long)s.wakes);
+                 (unsigned long long)s.posts, (unsigned long long)s.parks,
+                 (unsigned long long)s.wakes);
     }
     px_test_flush(x.t);
     for (int i = 0; i < ncallers; i++) assert_int_equal(x.load[i].bad, 0);
@@ -131,9 +134,10 @@ static void run_torture(px_wait_t mode, unsigned spin_ns, int ncallers, int call
     if (s.wakes > s.parks + s.parks / 4 + 16)
         fail_msg("%s: wakes %llu, parks %llu", px_test_mode_name(mode), (unsigned long long)s.wakes,
                  (unsigned long long)s.parks);
-    print_message("    %s spin %u, %d callers: calls %llu posts %llu parks %llu wakes %llu\n", px_test_mode_name(mode),
-                  spin_ns, ncallers, (unsigned long long)s.calls, (unsigned long long)s.posts,
-                  (unsigned long long)s.parks, (unsigned long long)s.wakes);
+    print_message("    %s spin %u, %d callers: calls %llu posts %llu parks %llu wakes %llu\n",
+                  px_test_mode_name(mode), spin_ns, ncallers, (unsigned long long)s.calls,
+                  (unsigned long long)s.posts, (unsigned long long)s.parks,
+                  (unsigned long long)s.wakes);
     px_test_destroy(x.t);
 }
 
@@ -170,22 +174,6 @@ static void test_wait_torture_space_waiters(void **state)
 
 /* An executor as the caller: the completer must wake an executor parked on
  * its own state word (the WAKING hand-over), every time. */
-typedef struct exec_torture {
-    px_thread_t *target;
-    sink_t *sink;
-    int n;
-    unsigned long bad;
-    _Atomic int done;
-} exec_torture_t;
-
-static void exec_torture_fn(void *arg)
-{
-    exec_torture_t *e = arg;
-    for (int i = 0; i < e->n; i++)
-        if (px_call(e->target, bump, e->sink) != 0) e->bad++;
-    atomic_store_explicit(&e->done, 1, memory_order_release); /* pairs with the test's wait */
-}
-
 static void test_wait_torture_executor_caller(void **state)
 {
     (void)state;
@@ -194,10 +182,10 @@ static void test_wait_torture_executor_caller(void **state)
     px_thread_t *c = px_test_create(PX_WAIT_SLEEP, 0, "caller-c");
     sink_t sink = {0};
     int n = scale(20000);
-    exec_torture_t eb = {.target = a, .sink = &sink, .n = n};
-    exec_torture_t ec = {.target = a, .sink = &sink, .n = n};
-    assert_int_equal(px_post(b, exec_torture_fn, &eb), 0);
-    assert_int_equal(px_post(c, exec_torture_fn, &ec), 0);
+    px_test_caller_t eb = {.target = a, .fn = bump, .arg = &sink, .n = n};
+    px_test_caller_t ec = {.target = a, .fn = bump, .arg = &sink, .n = n};
+    assert_int_equal(px_post(b, px_test_caller_run, &eb), 0);
+    assert_int_equal(px_post(c, px_test_caller_run, &ec), 0);
     if (!px_test_wait_at_least(&eb.done, 1, PX_TEST_BOUND_NS) ||
         !px_test_wait_at_least(&ec.done, 1, PX_TEST_BOUND_NS)) {
         px_stats_t s = px_test_stats(a);
@@ -237,10 +225,13 @@ static void test_wait_idle_uses_no_cpu(void **state)
     px_test_sleep_us(1000000);
     px_stats_t a1 = px_test_stats(ad), b1 = px_test_stats(sl);
     uint64_t da = a1.cpu_ns - a0.cpu_ns, db = b1.cpu_ns - b0.cpu_ns;
-    print_message("    idle 1 s: ADAPTIVE used %llu ns, SLEEP used %llu ns of CPU\n", (unsigned long long)da,
-                  (unsigned long long)db);
-    if (da >= 10000000) fail_msg("idle ADAPTIVE executor used %llu ns of CPU in 1 s (>= 1%%)", (unsigned long long)da);
-    if (db >= 10000000) fail_msg("idle SLEEP executor used %llu ns of CPU in 1 s (>= 1%%)", (unsigned long long)db);
+    print_message("    idle 1 s: ADAPTIVE used %llu ns, SLEEP used %llu ns of CPU\n",
+                  (unsigned long long)da, (unsigned long long)db);
+    if (da >= 10000000)
+        fail_msg("idle ADAPTIVE executor used %llu ns of CPU in 1 s (>= 1%%)",
+                 (unsigned long long)da);
+    if (db >= 10000000)
+        fail_msg("idle SLEEP executor used %llu ns of CPU in 1 s (>= 1%%)", (unsigned long long)db);
     /* Idle means parked, with no work done meanwhile. */
     assert_true(a1.parks >= 1);
     assert_true(b1.parks >= 1);
