@@ -34,7 +34,17 @@
  *
  * Ordering: calls and posts made by one thread to one executor run in the order
  * they were made (per-producer FIFO), except that a synchronous call made on
- * the executor's own thread runs inline at once.
+ * the executor's own thread runs inline at once, and that work an executor
+ * thread runs while it waits for ring space (nested calls/posts it makes then)
+ * may overtake the post it waits with.
+ *
+ * Signals and fork: no function here is async-signal-safe (do not call them
+ * from a signal handler). After fork(), executors inherited by the child are
+ * dead there (-ESRCH). A child forked from inside an executor's item should
+ * exec or _exit: if it returns from the item, its (only) thread ends.
+ *
+ * Nesting: a thread that waits on another executor serves its own queue
+ * recursively, so deep call cycles use stack; design cycles to be shallow.
  *
  * Process exit: exit() or a return from main() with live executors does not
  * wait for them; work still queued then may not run.
@@ -114,7 +124,7 @@ typedef struct px_stats {
     uint64_t parks;        /**< times the executor thread went to sleep in the kernel */
     uint64_t wakes;        /**< wake-ups (syscalls) issued to it by producers */
     uint64_t cpu_ns;       /**< CPU time used by the executor thread so far, ns */
-    uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled per batch */
+    uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled while serving */
 } px_stats_t;
 
 /**
@@ -151,8 +161,9 @@ PX_EXTERN int px_thread_create(px_thread_t **out, const px_thread_options_t *opt
  *
  * \param t  the executor.
  * \return 0 on success; -EINVAL t is NULL, or t is the main-thread executor or an
- *   attached executor (use px_thread_detach); -EDEADLK called on t's own thread
- *   (nothing changed); -EALREADY another px_thread_destroy of t is running
+ *   attached executor (use px_thread_detach); -EDEADLK called on t's own thread,
+ *   or from work run while this thread waits for space in t's ring (nothing
+ *   changed); -EALREADY another px_thread_destroy of t is running
  *   (valid only while the first has not returned).
  * \threadsafety Any thread but t's own; from inside a call running on another
  *   executor it keeps serving that executor's queue while it waits.
@@ -274,8 +285,9 @@ PX_EXTERN const char *px_version(void);
  *
  * \return fn's result; -EINVAL fn is NULL; -EPERM not called on the main thread
  *   (nothing started); -EBUSY px_main is already running (also when nested in a
- *   call it serves); -ESHUTDOWN px_main already returned; -EAGAIN the thread
- *   for fn could not be started.
+ *   call it serves, or inside px_serve/px_drain on the main executor);
+ *   -ESHUTDOWN px_main already returned; -EAGAIN the thread for fn could not be
+ *   started; -ESRCH the main executor died with fork().
  * \threadsafety Main thread only.
  */
 PX_EXTERN int px_main(int (*fn)(void *arg), void *arg);
@@ -336,14 +348,17 @@ PX_EXTERN int px_thread_attach(px_thread_t **out, const px_thread_options_t *opt
 /**
  * Run what is queued to an attached executor, refuse new work (-ESHUTDOWN) and
  * free it. \return 0; -EINVAL t is NULL, created or the main executor;
- * -EPERM not called by the owner. \threadsafety Owner thread only.
+ * -EPERM not called by the owner; -EBUSY called from work t is running (inside
+ * px_drain, px_serve or a wait). \threadsafety Owner thread only, from its own
+ * code. In a fork() child it frees an inherited t.
  */
 PX_EXTERN int px_thread_detach(px_thread_t *t);
 
 /**
  * Run at most max queued items (0: all that are queued when it starts) on the
  * owner thread; never waits. \return the number run; -EINVAL t is NULL or
- * self-driven; -EPERM not the owner; -ESHUTDOWN the main executor after px_main.
+ * self-driven; -EPERM not the owner; -ESHUTDOWN the main executor after px_main;
+ * -ESRCH t is dead after fork().
  * \threadsafety Owner thread only; may be nested inside a call it runs.
  */
 PX_EXTERN int px_drain(px_thread_t *t, unsigned max);
@@ -371,6 +386,8 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * owner last entered px_drain or px_serve. wake(ctx) runs on the producer's
  * thread and must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
  * Setting a hook re-arms it, and calls it at once when work is already queued.
+ * A producer that already read the old hook may still call it once after it
+ * was replaced: keep its ctx valid until the owner's next px_drain/px_serve.
  * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
  *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */
