@@ -184,7 +184,8 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             o->progress = 0;
         } else if (is_opt(a, "--filter")) {
             v = value_of(argc, argv, &i, "--filter");
-            if (v == NULL || *v == '\0') return bad(err, errlen, "--filter needs a regular expression");
+            if (v == NULL || *v == '\0')
+                return bad(err, errlen, "--filter needs a regular expression");
             filter = v;
         } else if (is_opt(a, "--count")) {
             v = value_of(argc, argv, &i, "--count");
@@ -195,13 +196,15 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             v = value_of(argc, argv, &i, "--time");
             if (v == NULL || px__bench_parse_duration(v, &o->time_ns))
                 return bad(err, errlen,
-                           "--time \"%s\": want a positive Go duration up to 1h, such as 200ms, 1.5s or 1m",
+                           "--time \"%s\": want a positive Go duration up to 1h, such as 200ms, "
+                           "1.5s or 1m",
                            v ? v : "");
             time_given = true;
         } else if (is_opt(a, "--cpus")) {
             v = value_of(argc, argv, &i, "--cpus");
             if (v == NULL || px__bench_parse_cpus(v, o->cpus))
-                return bad(err, errlen, "--cpus \"%s\": want two OS CPU indexes \"A,B\", such as 0,1",
+                return bad(err, errlen,
+                           "--cpus \"%s\": want two OS CPU indexes \"A,B\", such as 0,1",
                            v ? v : "");
         } else {
             return bad(err, errlen, "unknown argument \"%s\"", a);

@@ -98,8 +98,8 @@ static void find_remote(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair
             return;
         }
     }
-    why(p, "one package and one NUMA node with allowed PUs (%d package%s, %d NUMA node%s)", counts[0],
-        counts[0] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s");
+    why(p, "one package and one NUMA node with allowed PUs (%d package%s, %d NUMA node%s)",
+        counts[0], counts[0] == 1 ? "" : "s", counts[1], counts[1] == 1 ? "" : "s");
 }
 
 /* The kind of a forced pair. */
@@ -163,7 +163,8 @@ int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, 
                 goto out;
             }
         }
-        for (int k = 0; k < PX_PAIR_NKINDS; k++) why(&out->p[k], "--cpus %d,%d chose another pair", forced[0], forced[1]);
+        for (int k = 0; k < PX_PAIR_NKINDS; k++)
+            why(&out->p[k], "--cpus %d,%d chose another pair", forced[0], forced[1]);
         const char *label;
         int k = classify(topo, forced[0], forced[1], &label);
         set_pair(&out->p[k], label, forced[0], forced[1]);

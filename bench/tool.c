@@ -18,8 +18,8 @@
 #include <pinexec/glfw.h>
 #endif
 
-void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair_t *pair, long param,
-                   const void *ptr, unsigned flags, const char *fmt, ...)
+void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair_t *pair,
+                   long param, const void *ptr, unsigned flags, const char *fmt, ...)
 {
     px_bench_case_t c;
     memset(&c, 0, sizeof c);
@@ -62,7 +62,8 @@ static void progress_show(progress_t *p, size_t done, size_t total, const char *
     if (!p->on) return;
     double el = (double)(px__now_ns() - p->start) / 1e9;
     double eta = done ? el / (double)done * (double)(total - done) : 0;
-    if (p->tty) fprintf(stderr, "\r\033[K[%zu/%zu %.0fs, ~%.0fs left] %s", done + 1, total, el, eta, name);
+    if (p->tty)
+        fprintf(stderr, "\r\033[K[%zu/%zu %.0fs, ~%.0fs left] %s", done + 1, total, el, eta, name);
     else fprintf(stderr, "[%zu/%zu %.0fs, ~%.0fs left] %s\n", done + 1, total, el, eta, name);
     fflush(stderr);
 }
@@ -108,7 +109,8 @@ static int body(void *arg)
         return 0;
     }
     if (l.n == 0) {
-        fprintf(stderr, "pinexec bench: no case matches --filter \"%s\" (see --list)\n", o->filter ? o->filter : "");
+        fprintf(stderr, "pinexec bench: no case matches --filter \"%s\" (see --list)\n",
+                o->filter ? o->filter : "");
         free(l.v);
         return 0;
     }
@@ -119,7 +121,11 @@ static int body(void *arg)
         free(l.v);
         return 1;
     }
-    px_bench_report_t rep = {.opts = o, .pairs = &pairs, .results = res, .nresults = 0, .ncpus = ncpus,
+    px_bench_report_t rep = {.opts = o,
+                             .pairs = &pairs,
+                             .results = res,
+                             .nresults = 0,
+                             .ncpus = ncpus,
                              .main_served = s->main_served};
     if (!o->json) {
         px__bench_print_header(stdout, &rep);
@@ -174,7 +180,8 @@ int px__tool_bench(int argc, char **argv)
         s.glfw = true;
         r = px_glfw_main(body, &s);
         if (!s.started) {
-            fprintf(stderr, "pinexec bench: --glfw: px_glfw_main: %s (%s)\n", px_strerror(r), px_last_error());
+            fprintf(stderr, "pinexec bench: --glfw: px_glfw_main: %s (%s)\n", px_strerror(r),
+                    px_last_error());
             r = 1;
         }
 #else

@@ -147,7 +147,8 @@ int main(void)
     pthread_join(loop_th, NULL);
 
     long want = (long)PRODUCERS * PER_PRODUCER;
-    printf("epoll_loop: %ld calls and %ld posts ran on the loop thread (%ld elsewhere), %ld timer ticks\n",
+    printf("epoll_loop: %ld calls and %ld posts ran on the loop thread (%ld elsewhere), %ld timer "
+           "ticks\n",
            l.calls, l.posts, l.elsewhere, l.ticks);
     return l.calls == want && l.posts == want && l.elsewhere == 0 ? 0 : 1;
 }

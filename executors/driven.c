@@ -15,12 +15,14 @@ static int check_driven(struct px_thread *t, bool owner_only, const char *what)
 {
     if (t == NULL) return px__fail(-EINVAL, "%s: executor is NULL", what);
     if (t->kind == PX__CREATED)
-        return px__fail(-EINVAL, "%s: \"%s\" drives itself (made by px_thread_create)", what, t->name);
+        return px__fail(-EINVAL, "%s: \"%s\" drives itself (made by px_thread_create)", what,
+                        t->name);
     int r = px__check_alive(t);
     if (r) return px__fail(r, "%s: \"%s\" is dead after fork()", what, t->name);
     if (owner_only && px__self() != t)
-        return px__fail(-EPERM, "%s: only the owner thread of \"%s\" (tid %ld) may do this; caller is tid %ld",
-                        what, t->name, t->tid, px__gettid());
+        return px__fail(
+            -EPERM, "%s: only the owner thread of \"%s\" (tid %ld) may do this; caller is tid %ld",
+            what, t->name, t->tid, px__gettid());
     return 0;
 }
 
@@ -86,7 +88,8 @@ int px_serve(px_thread_t *t, int64_t timeout_ns)
                 left = (int64_t)(deadline - now);
             }
             if (t->wait == PX_WAIT_SPIN) {
-                ready = px__spin_for_work(t, left < 0 || left > UINT32_MAX ? UINT32_MAX : (uint32_t)left);
+                ready = px__spin_for_work(t, left < 0 || left > UINT32_MAX ? UINT32_MAX
+                                                                           : (uint32_t)left);
             } else {
                 px__park(t, NULL, NULL, left);
                 ready = px__ring_ready(t);
@@ -107,7 +110,8 @@ int px_thread_fd(px_thread_t *t)
     int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with the CAS below */
     if (fd >= 0) return fd;
     int mine = px__event_open();
-    if (mine < 0) return px__fail(mine, "px_thread_fd: cannot create an eventfd (%s)", px_strerror(mine));
+    if (mine < 0)
+        return px__fail(mine, "px_thread_fd: cannot create an eventfd (%s)", px_strerror(mine));
     int expected = -1;
     /* Release pairs with the acquire loads of fd in px__notify_away / enter_serve. */
     if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_acq_rel,
@@ -203,9 +207,11 @@ int px_thread_detach(px_thread_t *t)
          * from AWAY; anything else means we are inside px_drain, px_serve or a
          * wait that is serving t, which would run on in freed memory. */
         if (px__load_relaxed(&t->state) != PX__AWAY)
-            return px__fail(-EBUSY, "px_thread_detach: called from work that \"%s\" is running "
-                                    "(inside px_drain, px_serve or a wait); detach from the "
-                                    "owner's own code", t->name);
+            return px__fail(-EBUSY,
+                            "px_thread_detach: called from work that \"%s\" is running "
+                            "(inside px_drain, px_serve or a wait); detach from the "
+                            "owner's own code",
+                            t->name);
         px__driven_shutdown(t);
     }
     if (px__self() == t) px__set_self(NULL);

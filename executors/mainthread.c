@@ -72,7 +72,7 @@ static void *app_main(void *arg)
 static void serve_own(app_t *a, struct px_thread *m)
 {
     while (px__load_acquire(&a->done) == 0) /* pairs with the release store in app_main */
-        if (px_serve(m, -1) < 0) return;     /* cannot happen: only we close m */
+        if (px_serve(m, -1) < 0) return;    /* cannot happen: only we close m */
 }
 
 /* The foreign loop: drain, then wait in the loop until an event or the wake
@@ -94,8 +94,8 @@ int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop)
     if (loop && (loop->wait == NULL || loop->wake == NULL))
         return px__fail(-EINVAL, "%s: loop->%s is NULL", what, loop->wait ? "wake" : "wait");
     if (!px_is_main_thread())
-        return px__fail(-EPERM, "%s: must be called on the main thread (tid %ld), not tid %ld", what,
-                        px__getpid(), px__gettid());
+        return px__fail(-EPERM, "%s: must be called on the main thread (tid %ld), not tid %ld",
+                        what, px__getpid(), px__gettid());
     struct px_thread *m = px__main_executor;
     if (px__check_alive(m)) return px__fail(-ESRCH, "%s: the main executor died with fork()", what);
     /* Relaxed: only the owner (us) moves state away from AWAY; it is AWAY
@@ -103,13 +103,17 @@ int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop)
      * px_drain or a wait on another executor that runs a call of ours. A
      * finished claim is reported as such first. */
     if (px__load_seq_cst(&main_state) != MAIN_DONE && px__load_relaxed(&m->state) != PX__AWAY)
-        return px__fail(-EBUSY, "%s: the main thread is serving the main executor already "
-                                "(called from inside px_serve, px_drain or a wait)", what);
+        return px__fail(-EBUSY,
+                        "%s: the main thread is serving the main executor already "
+                        "(called from inside px_serve, px_drain or a wait)",
+                        what);
     uint32_t expected = MAIN_IDLE;
     /* seq_cst: one claim of the main thread at a time (px_main, px_main_loop). */
     if (!px__cas_seq_cst(&main_state, &expected, MAIN_RUNNING))
-        return expected == MAIN_RUNNING ? px__fail(-EBUSY, "%s: the main thread is already served by px_main/px_main_loop", what)
-                                        : px__fail(-ESHUTDOWN, "%s: px_main/px_main_loop already returned", what);
+        return expected == MAIN_RUNNING
+                   ? px__fail(-EBUSY,
+                              "%s: the main thread is already served by px_main/px_main_loop", what)
+                   : px__fail(-ESHUTDOWN, "%s: px_main/px_main_loop already returned", what);
     int r = loop && loop->start ? loop->start(loop->ctx) : 0;
     if (r < 0) {
         px__store_seq_cst(&main_state, MAIN_IDLE); /* nothing started: may be retried */
@@ -123,7 +127,8 @@ int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop)
         if (loop) px_thread_set_wake(m, NULL, NULL);
         if (loop && loop->stop) loop->stop(loop->ctx);
         px__store_seq_cst(&main_state, MAIN_IDLE);
-        return px__fail(-EAGAIN, "%s: cannot start the application thread (%s)", what, px_strerror(r));
+        return px__fail(-EAGAIN, "%s: cannot start the application thread (%s)", what,
+                        px_strerror(r));
     }
     if (loop) serve_foreign(&a, m);
     else serve_own(&a, m);

@@ -73,13 +73,16 @@ static void check_message(const char *spec, int r, bool quote_spec, const char *
     size_t n = strlen(msg);
     if (n == 0) fail("failure without a px_last_error() text", spec, r);
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] > 0x7e) fail("unprintable byte in the error text", spec, r);
-    if (want && strstr(msg, want) == NULL) fail("the error text does not name the offending value", spec, r);
+        if ((unsigned char)msg[i] < 0x20 || (unsigned char)msg[i] > 0x7e)
+            fail("unprintable byte in the error text", spec, r);
+    if (want && strstr(msg, want) == NULL)
+        fail("the error text does not name the offending value", spec, r);
     if (!quote_spec || (r != -EINVAL && r != -EXDEV)) return;
     /* The spec, as quoted: its first bytes, unprintable ones as '?'. */
     char q[17];
     size_t k = 0;
-    for (; spec[k] && k < 16; k++) q[k] = ((unsigned char)spec[k] >= 0x20 && (unsigned char)spec[k] < 0x7f) ? spec[k] : '?';
+    for (; spec[k] && k < 16; k++)
+        q[k] = ((unsigned char)spec[k] >= 0x20 && (unsigned char)spec[k] < 0x7f) ? spec[k] : '?';
     q[k] = '\0';
     if (k > 0 && strstr(msg, q) == NULL) fail("the error text does not quote the spec", spec, r);
 }
@@ -94,17 +97,20 @@ static int resolve_checked(const char *spec, unsigned flags)
     int r = px__placement_resolve(spec, flags, set);
     if (r != 0) {
         if (r != -EINVAL && r != -EXDEV && r != -ENOMEM) fail("undocumented error", spec, r);
-        if (!(hwloc_bitmap_weight(set) == 1 && hwloc_bitmap_isset(set, 1000))) fail("failure changed the output set", spec, r);
+        if (!(hwloc_bitmap_weight(set) == 1 && hwloc_bitmap_isset(set, 1000)))
+            fail("failure changed the output set", spec, r);
         check_message(spec, r, true, NULL);
     } else {
         hwloc_const_bitmap_t allowed = px__allowed_cpuset();
         if (allowed == NULL) fail("no allowed set after a success", spec, r);
         if (hwloc_bitmap_iszero(set)) fail("empty set", spec, r);
         if (!hwloc_bitmap_isincluded(set, allowed)) fail("set outside the allowed set", spec, r);
-        if (spec[0] == '\0' && !hwloc_bitmap_isequal(set, allowed)) fail("\"\" is not the allowed set", spec, r);
+        if (spec[0] == '\0' && !hwloc_bitmap_isequal(set, allowed))
+            fail("\"\" is not the allowed set", spec, r);
     }
     int r2 = px__placement_resolve(spec, flags, again);
-    if (r2 != r || (r == 0 && !hwloc_bitmap_isequal(set, again))) fail("resolving twice differs", spec, r);
+    if (r2 != r || (r == 0 && !hwloc_bitmap_isequal(set, again)))
+        fail("resolving twice differs", spec, r);
     hwloc_bitmap_free(set);
     hwloc_bitmap_free(again);
     return r;
@@ -156,7 +162,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     char what[32] = "";
     int ro = px__options_check(&o);
-    if (ro != options_expected(&o, what, sizeof what)) fail("px__options_check disagrees with the rules", spec, ro);
+    if (ro != options_expected(&o, what, sizeof what))
+        fail("px__options_check disagrees with the rules", spec, ro);
     if (ro) check_message(spec, ro, false, what);
 
     if (create) {
@@ -171,10 +178,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fail("px_thread_create disagrees with resolve/options_check", spec, rc);
         if (rc == 0) {
             int ran = 0;
-            if (px_call(t, count, &ran) != 0 || ran != 1) fail("a created executor did not run a call", spec, rc);
+            if (px_call(t, count, &ran) != 0 || ran != 1)
+                fail("a created executor did not run a call", spec, rc);
             if (px_thread_destroy(t) != 0) fail("destroy failed", spec, rc);
         } else {
-            if (t != (px_thread_t *)(uintptr_t)0x1) fail("a failed create wrote the handle", spec, rc);
+            if (t != (px_thread_t *)(uintptr_t)0x1)
+                fail("a failed create wrote the handle", spec, rc);
             check_message(spec, rc, ro == 0, ro ? what : NULL);
         }
     }

@@ -64,11 +64,11 @@ extern "C" {
 #endif
 
 #if defined(_WIN32) && defined(PX_SHARED)
-#  define PX_EXTERN __declspec(dllexport)
+#define PX_EXTERN __declspec(dllexport)
 #elif defined(__GNUC__)
-#  define PX_EXTERN __attribute__((visibility("default")))
+#define PX_EXTERN __attribute__((visibility("default")))
 #else
-#  define PX_EXTERN
+#define PX_EXTERN
 #endif
 
 #define PX_VERSION_MAJOR 0
@@ -124,7 +124,7 @@ typedef struct px_stats {
     uint64_t parks;        /**< times the executor thread went to sleep in the kernel */
     uint64_t wakes;        /**< wake-ups (syscalls) issued to it by producers */
     uint64_t cpu_ns;       /**< CPU time used by the executor thread so far, ns */
-    uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled while serving */
+    uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled */
 } px_stats_t;
 
 /**

@@ -28,10 +28,10 @@
 #define px__fetch_or_seq_cst(p, v) atomic_fetch_or_explicit((p), (v), memory_order_seq_cst)
 
 /* Weak CAS; *expected is updated on failure. */
-#define px__cas_relaxed(p, expected, desired)                                          \
+#define px__cas_relaxed(p, expected, desired)                                               \
     atomic_compare_exchange_weak_explicit((p), (expected), (desired), memory_order_relaxed, \
                                           memory_order_relaxed)
-#define px__cas_seq_cst(p, expected, desired)                                          \
+#define px__cas_seq_cst(p, expected, desired)                                                 \
     atomic_compare_exchange_strong_explicit((p), (expected), (desired), memory_order_seq_cst, \
                                             memory_order_seq_cst)
 

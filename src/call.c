@@ -86,7 +86,8 @@ bool px__holds_gate_of(const struct px_thread *t)
 /* Wait for space in t's ring while holding its gate, recorded for
  * px_thread_destroy's -EDEADLK check (beyond HELD_GATES nested waits the
  * record is incomplete and such a destroy waits like any other). */
-static int space_wait(thread_state_t *ts, struct px_thread *t, struct px_thread *self, uint64_t *pos)
+static int space_wait(thread_state_t *ts, struct px_thread *t, struct px_thread *self,
+                      uint64_t *pos)
 {
     uint32_t i = ts->held++;
     if (i < HELD_GATES) ts->held_gates[i] = t;
@@ -102,14 +103,17 @@ static int bad_target(const struct px_thread *t, const void *fn, const char *wha
     if (t == NULL) return px__fail(-EINVAL, "%s: executor is NULL", what);
     if (fn == NULL) return px__fail(-EINVAL, "%s: function is NULL", what);
     int r = px__check_alive(t);
-    if (r) return px__fail(r, "%s: executor \"%s\" was inherited across fork() and is dead", what, t->name);
+    if (r)
+        return px__fail(r, "%s: executor \"%s\" was inherited across fork() and is dead", what,
+                        t->name);
     return 0;
 }
 
 /* The -ESHUTDOWN answer; called inside the gate (t is alive), leaves it. */
 static int shut(struct px_thread *t, const char *what)
 {
-    int r = px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down", what, t->name);
+    int r =
+        px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down", what, t->name);
     px__gate_leave(t);
     return r;
 }
@@ -125,8 +129,8 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
         /* Relaxed: our own executor's gate; a racing close is ordered by the
          * closer's later handshake with this thread, not by this check. */
         if (px__load_relaxed(&t->gate) & PX__GATE_CLOSED)
-            return px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down",
-                            what, t->name);
+            return px__fail(-ESHUTDOWN, "%s: executor \"%s\" is shut down or shutting down", what,
+                            t->name);
         void *res = NULL;
         if (wants) res = ((px_fn_v)fn)(arg);
         else ((px_fn)fn)(arg);
@@ -181,8 +185,8 @@ static int post(struct px_thread *t, px_fn fn, void *arg, bool wait, const char 
         thread_state_t *ts = &tls;
         struct px_thread *self = self_of(ts);
         if (!wait || self == t) {
-            r = px__fail(-EAGAIN, "%s: the ring of executor \"%s\" is full (capacity %u)%s",
-                         what, t->name, t->capacity,
+            r = px__fail(-EAGAIN, "%s: the ring of executor \"%s\" is full (capacity %u)%s", what,
+                         t->name, t->capacity,
                          wait ? "; a post to one's own executor never waits" : "");
             px__gate_leave(t);
             return r;

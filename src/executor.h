@@ -83,9 +83,9 @@ struct px_thread {
     alignas(PX_CACHE_LINE) px__cell_t *cells;
     uint64_t mask; /* capacity - 1 */
     uint32_t capacity;
-    uint32_t spin_ns; /* idle spin budget (executor and its callers) */
-    uint8_t kind;     /* enum px__kind */
-    uint8_t wait;     /* px_wait_t */
+    uint32_t spin_ns;  /* idle spin budget (executor and its callers) */
+    uint8_t kind;      /* enum px__kind */
+    uint8_t wait;      /* px_wait_t */
     uint64_t fork_gen; /* px__fork_gen at creation; differs in a fork() child */
     long tid;
     px__os_thread_t os;

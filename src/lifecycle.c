@@ -69,7 +69,8 @@ struct px_thread *px__executor_alloc(const px_thread_options_t *o, const char *n
     static const px_thread_options_t defaults;
     if (o == NULL) o = &defaults;
     size_t nlen = strlen(name);
-    size_t size = (sizeof(struct px_thread) + nlen + 1 + PX_CACHE_LINE - 1) & ~(size_t)(PX_CACHE_LINE - 1);
+    size_t size =
+        (sizeof(struct px_thread) + nlen + 1 + PX_CACHE_LINE - 1) & ~(size_t)(PX_CACHE_LINE - 1);
     struct px_thread *t = aligned_alloc(PX_CACHE_LINE, size);
     if (t == NULL) return NULL;
     memset(t, 0, size); /* first touch: the pages land on the calling thread's node */
@@ -99,7 +100,8 @@ struct px_thread *px__executor_alloc(const px_thread_options_t *o, const char *n
 #endif
     /* Each cell holds "one lap before" its first position, so no initial
      * value can look published (also when start is just below the wrap). */
-    for (uint64_t k = 0; k < cap; k++) atomic_init(&t->cells[(start + k) & t->mask].seq, start + k - cap + 1);
+    for (uint64_t k = 0; k < cap; k++)
+        atomic_init(&t->cells[(start + k) & t->mask].seq, start + k - cap + 1);
     atomic_init(&t->tail, start);
     atomic_init(&t->head_cache, start);
     atomic_init(&t->head, start);
@@ -148,15 +150,11 @@ static void serve_until_stopped(struct px_thread *t)
             continue;
         }
         switch ((px_wait_t)t->wait) {
-        case PX_WAIT_SPIN:
-            px__spin_for_work(t, UINT32_MAX);
-            break;
+        case PX_WAIT_SPIN: px__spin_for_work(t, UINT32_MAX); break;
         case PX_WAIT_ADAPTIVE:
             if (!px__spin_for_work(t, t->spin_ns)) px__park(t, stop_requested, t, -1);
             break;
-        case PX_WAIT_SLEEP:
-            px__park(t, stop_requested, t, -1);
-            break;
+        case PX_WAIT_SLEEP: px__park(t, stop_requested, t, -1); break;
         }
     }
 }
@@ -181,7 +179,8 @@ static void *executor_main(void *arg)
     /* Bound first, then allocate: first touch places the ring on our node. */
     struct px_thread *t = px__executor_alloc(s->opts, s->name);
     if (t == NULL) {
-        report(s, px__fail(-ENOMEM, "px_thread_create: out of memory for executor \"%s\"", s->name));
+        report(s,
+               px__fail(-ENOMEM, "px_thread_create: out of memory for executor \"%s\"", s->name));
         return NULL;
     }
     t->kind = PX__CREATED;
@@ -255,7 +254,8 @@ int px_thread_destroy(px_thread_t *t)
     }
     struct px_thread *self = px__self();
     if (self == t)
-        return px__fail(-EDEADLK, "px_thread_destroy: called on the thread of \"%s\" itself", t->name);
+        return px__fail(-EDEADLK, "px_thread_destroy: called on the thread of \"%s\" itself",
+                        t->name);
     if (px__holds_gate_of(t))
         return px__fail(-EDEADLK,
                         "px_thread_destroy: called from work run while this thread waits for space "

@@ -63,9 +63,10 @@ static inline void sample_depth(struct px_thread *t)
     /* Relaxed: a statistic written by the owner only. */
     uint32_t max = px__load_relaxed(&t->max_depth);
     uint64_t h = px__load_relaxed(&t->head); /* relaxed: the owner writes head */
-    if (max > t->mask) return; /* already the whole ring */
-    uint64_t probe = h - 1 + max;  /* position max places after the item just taken */
-    if (max && px__load_acquire(&t->cells[probe & t->mask].seq) != probe + 1) return; /* pairs with px__ring_publish */
+    if (max > t->mask) return;               /* already the whole ring */
+    uint64_t probe = h - 1 + max;            /* position max places after the item just taken */
+    if (max && px__load_acquire(&t->cells[probe & t->mask].seq) != probe + 1)
+        return;                                          /* pairs with px__ring_publish */
     uint64_t depth = px__load_relaxed(&t->tail) - h + 1; /* relaxed: a statistic */
     uint32_t d = depth > UINT32_MAX ? UINT32_MAX : (uint32_t)depth;
     if (d > max) px__store_relaxed(&t->max_depth, d);

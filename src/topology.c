@@ -274,11 +274,13 @@ static int check_strict_binding(const struct machine *m, hwloc_const_bitmap_t se
     hwloc_bitmap_t now = hwloc_bitmap_alloc();
     if (now == NULL) return px__fail(-ENOMEM, "out of memory checking a strict binding");
     int r = 0;
-    if (hwloc_get_cpubind(m->topo, now, HWLOC_CPUBIND_THREAD) == 0 && !hwloc_bitmap_isequal(now, set))
+    if (hwloc_get_cpubind(m->topo, now, HWLOC_CPUBIND_THREAD) == 0 &&
+        !hwloc_bitmap_isequal(now, set))
         r = px__fail(-EXDEV,
                      "binding to CPUs %s was narrowed by the OS to %s (PX_PIN_STRICT): the "
                      "process's cpuset changed since the library was loaded",
-                     px__cpuset_text(set, want, sizeof want), px__cpuset_text(now, got, sizeof got));
+                     px__cpuset_text(set, want, sizeof want),
+                     px__cpuset_text(now, got, sizeof got));
     hwloc_bitmap_free(now);
     return r;
 }

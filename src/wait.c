@@ -172,7 +172,8 @@ void px__call_wait(struct px_thread *self, px__reply_t *r, uint32_t gen, uint32_
      * releases waiter; pairs with the fetch_add in px__complete). */
     r->waiter = self;
     uint32_t expected = gen;
-    if (!px__cas_seq_cst(&r->word, &expected, gen | PX__REPLY_WAITING)) goto out; /* completed meanwhile */
+    if (!px__cas_seq_cst(&r->word, &expected, gen | PX__REPLY_WAITING))
+        goto out; /* completed meanwhile */
     reply_wait_t rw = {r, gen | PX__REPLY_WAITING};
     unsigned between = 0;
     for (;;) {

@@ -29,10 +29,10 @@
 extern char **environ;
 
 typedef struct spawn_result {
-    int exited;     /* 1: exited normally, status is the exit code */
-    int signaled;   /* 1: killed by a signal, status is the signal number */
+    int exited;   /* 1: exited normally, status is the exit code */
+    int signaled; /* 1: killed by a signal, status is the signal number */
     int status;
-    int timed_out;  /* the watchdog killed it */
+    int timed_out;   /* the watchdog killed it */
     char out[16384]; /* captured stdout, NUL-terminated (truncated if longer) */
 } spawn_result_t;
 
@@ -46,7 +46,8 @@ static inline double spawn_now_s(void)
 /* Run path with argv; kill it after timeout_s. 0, or a negative errno when it
  * could not be started. The watchdog bounds the test's run time; it is not a
  * timing assertion. */
-static inline int spawn_run(const char *path, char *const argv[], double timeout_s, spawn_result_t *r)
+static inline int spawn_run(const char *path, char *const argv[], double timeout_s,
+                            spawn_result_t *r)
 {
     memset(r, 0, sizeof *r);
     int fds[2];
@@ -119,24 +120,24 @@ static inline int spawn_self(const char *scenario, double timeout_s, spawn_resul
 #define SPAWN_TIMEOUT_S 40.0
 #endif
 
-#define CHILD_CHECK(c)                                                                    \
-    do {                                                                                  \
-        if (!(c)) {                                                                       \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);         \
-            fflush(stderr);                                                               \
-            _exit(3);                                                                     \
-        }                                                                                 \
+#define CHILD_CHECK(c)                                                            \
+    do {                                                                          \
+        if (!(c)) {                                                               \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c); \
+            fflush(stderr);                                                       \
+            _exit(3);                                                             \
+        }                                                                         \
     } while (0)
 
-#define CHILD_CHECK_INT(a, b)                                                             \
-    do {                                                                                  \
-        long long a_ = (long long)(a), b_ = (long long)(b);                               \
-        if (a_ != b_) {                                                                   \
-            fprintf(stderr, "%s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__,   \
-                    __LINE__, #a, #b, a_, b_);                                            \
-            fflush(stderr);                                                               \
-            _exit(3);                                                                     \
-        }                                                                                 \
+#define CHILD_CHECK_INT(a, b)                                                                     \
+    do {                                                                                          \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                       \
+        if (a_ != b_) {                                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, \
+                    #a, #b, a_, b_);                                                              \
+            fflush(stderr);                                                                       \
+            _exit(3);                                                                             \
+        }                                                                                         \
     } while (0)
 
 #endif /* PX_TEST_SPAWN_HELPER_H */

@@ -24,9 +24,9 @@ static void test_bench_duration_valid(void **state)
         const char *s;
         uint64_t ns;
     } ok[] = {
-        {"200ms", 200000000ull}, {"1s", 1000000000ull},   {"1.5s", 1500000000ull},
-        {".5s", 500000000ull},   {"750us", 750000ull},    {"10\xc2\xb5s", 10000ull},
-        {"100ns", 100ull},       {"1m30s", 90000000000ull}, {"1m", 60000000000ull},
+        {"200ms", 200000000ull},  {"1s", 1000000000ull},      {"1.5s", 1500000000ull},
+        {".5s", 500000000ull},    {"750us", 750000ull},       {"10\xc2\xb5s", 10000ull},
+        {"100ns", 100ull},        {"1m30s", 90000000000ull},  {"1m", 60000000000ull},
         {"1h", 3600000000000ull}, {"2s500ms", 2500000000ull},
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -41,8 +41,8 @@ static void test_bench_duration_valid(void **state)
 static void test_bench_duration_invalid(void **state)
 {
     (void)state;
-    static const char *bad[] = {"",    "5",   "0s",  "0",   "-1s", "+1s", "1e3s", "1x",  "1 s",
-                                "1s ", "ms",  "s",   "1.2.3s", "inf", "nans", "2h",  "1h1s", "1sec"};
+    static const char *bad[] = {"",    "5",  "0s", "0",      "-1s", "+1s",  "1e3s", "1x",   "1 s",
+                                "1s ", "ms", "s",  "1.2.3s", "inf", "nans", "2h",   "1h1s", "1sec"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint64_t ns = 12345;
         int r = px__bench_parse_duration(bad[i], &ns);
@@ -64,7 +64,8 @@ static void test_bench_count(void **state)
     assert_int_equal(c, 10);
     assert_int_equal(px__bench_parse_count("1000", &c), 0);
     assert_int_equal(c, 1000);
-    static const char *bad[] = {"", "0", "1001", "-1", "+3", "abc", "3x", " 3", "99999999999999999999"};
+    static const char *bad[] = {
+        "", "0", "1001", "-1", "+3", "abc", "3x", " 3", "99999999999999999999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         c = 77;
         if (px__bench_parse_count(bad[i], &c) != -EINVAL) fail_msg("\"%s\" accepted", bad[i]);
@@ -95,7 +96,8 @@ static void test_bench_cpus(void **state)
 
 #define ARGV(...) ((char *[]){"bench", __VA_ARGS__, NULL})
 #define ARGC(...) ((int)(sizeof((char *[]){"bench", __VA_ARGS__}) / sizeof(char *)))
-#define PARSE(o, err, ...) px__bench_parse_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), (err), sizeof(err))
+#define PARSE(o, err, ...) \
+    px__bench_parse_args(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o), (err), sizeof(err))
 
 static void test_bench_args_defaults(void **state)
 {
@@ -133,8 +135,8 @@ static void test_bench_args_all(void **state)
     (void)state;
     px_bench_opts_t o;
     char err[256];
-    assert_int_equal(PARSE(&o, err, "--filter", "Call/(spin|sleep)", "--count", "3", "--time", "200ms", "--json",
-                           "--cpus", "0,1", "--list", "--no-progress"),
+    assert_int_equal(PARSE(&o, err, "--filter", "Call/(spin|sleep)", "--count", "3", "--time",
+                           "200ms", "--json", "--cpus", "0,1", "--list", "--no-progress"),
                      0);
     assert_int_equal(o.count, 3);
     assert_int_equal(o.time_ns, 200000000ull);
@@ -154,8 +156,8 @@ static void test_bench_args_all(void **state)
 
     /* --name=value forms, --help, --progress. */
     assert_false(o.glfw);
-    assert_int_equal(PARSE(&o, err, "--filter=^BenchmarkPost", "--count=2", "--cpus=1,1", "--progress", "-h",
-                           "--glfw"),
+    assert_int_equal(PARSE(&o, err, "--filter=^BenchmarkPost", "--count=2", "--cpus=1,1",
+                           "--progress", "-h", "--glfw"),
                      0);
     assert_true(o.glfw);
     assert_int_equal(o.count, 2);
@@ -176,22 +178,14 @@ static void test_bench_args_errors(void **state)
         char *argv[4];
         const char *names;
     } bad[] = {
-        {{"--frobnicate"}, "--frobnicate"},
-        {{"--count", "0"}, "\"0\""},
-        {{"--count", "many"}, "\"many\""},
-        {{"--count"}, "--count"},
-        {{"--time", "5"}, "\"5\""},
-        {{"--time", "fast"}, "\"fast\""},
-        {{"--time=-1s"}, "\"-1s\""},
-        {{"--time"}, "--time"},
-        {{"--cpus", "0"}, "\"0\""},
-        {{"--cpus", "a,b"}, "\"a,b\""},
-        {{"--filter", "("}, "\"(\""},
-        {{"--filter", "a[b"}, "\"a[b\""},
-        {{"--filter"}, "--filter"},
-        {{"--filter="}, "--filter"},
-        {{"--json", "extra"}, "\"extra\""},
-        {{"--countx", "3"}, "\"--countx\""},
+        {{"--frobnicate"}, "--frobnicate"}, {{"--count", "0"}, "\"0\""},
+        {{"--count", "many"}, "\"many\""},  {{"--count"}, "--count"},
+        {{"--time", "5"}, "\"5\""},         {{"--time", "fast"}, "\"fast\""},
+        {{"--time=-1s"}, "\"-1s\""},        {{"--time"}, "--time"},
+        {{"--cpus", "0"}, "\"0\""},         {{"--cpus", "a,b"}, "\"a,b\""},
+        {{"--filter", "("}, "\"(\""},       {{"--filter", "a[b"}, "\"a[b\""},
+        {{"--filter"}, "--filter"},         {{"--filter="}, "--filter"},
+        {{"--json", "extra"}, "\"extra\""}, {{"--countx", "3"}, "\"--countx\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char *argv[6] = {"bench"};
@@ -293,8 +287,10 @@ static void test_bench_pairs_forced(void **state)
         int kind;
         const char *label;
     } ok[] = {
-        {{0, 1}, PX_PAIR_SMT, "smt"},      {{1, 3}, PX_PAIR_CORES, "cores"},
-        {{2, 5}, PX_PAIR_REMOTE, "packages"}, {{6, 6}, PX_PAIR_SAME, "samepu"},
+        {{0, 1}, PX_PAIR_SMT, "smt"},
+        {{1, 3}, PX_PAIR_CORES, "cores"},
+        {{2, 5}, PX_PAIR_REMOTE, "packages"},
+        {{6, 6}, PX_PAIR_SAME, "samepu"},
     };
     use("pack:2 [numa] core:2 pu:2", "0-6");
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
@@ -326,11 +322,11 @@ static void test_bench_pairs_forced(void **state)
 #define POSTS 2000
 
 typedef struct probe {
-    int in;            /* written by the caller before the call */
-    int seen_in;       /* fn's copy of in */
-    int out;           /* written by fn */
-    pthread_t where;   /* fn's thread */
-    int cpu;           /* sched_getcpu() inside fn */
+    int in;                   /* written by the caller before the call */
+    int seen_in;              /* fn's copy of in */
+    int out;                  /* written by fn */
+    pthread_t where;          /* fn's thread */
+    int cpu;                  /* sched_getcpu() inside fn */
     unsigned long posts_seen; /* counter as the final call saw it */
     unsigned long counter;    /* bumped by posts, on the peer's thread only */
     unsigned long order_errors;
@@ -391,9 +387,11 @@ static void check_peer(const px_bench_peer_t *peer, int cpu)
     for (int i = 1; i <= 50; i++) {
         p->in = i;
         assert_int_equal(peer->call(exec, probe_call, p), 0);
-        if (p->seen_in != i || p->out != i * 3 + 1) fail_msg("%s: call %d saw in=%d out=%d", peer->name, i, p->seen_in, p->out);
+        if (p->seen_in != i || p->out != i * 3 + 1)
+            fail_msg("%s: call %d saw in=%d out=%d", peer->name, i, p->seen_in, p->out);
         assert_false(pthread_equal(p->where, pthread_self()));
-        if (cpu >= 0 && p->cpu != cpu) fail_msg("%s: ran on CPU %d, pinned to %d", peer->name, p->cpu, cpu);
+        if (cpu >= 0 && p->cpu != cpu)
+            fail_msg("%s: ran on CPU %d, pinned to %d", peer->name, p->cpu, cpu);
     }
     /* Posts, then a call: the call runs after every post, in order. */
     for (unsigned long i = 0; i < POSTS; i++) {
@@ -402,7 +400,8 @@ static void check_peer(const px_bench_peer_t *peer, int cpu)
         assert_int_equal(peer->post(exec, probe_post, &items[i]), 0);
     }
     assert_int_equal(peer->call(exec, probe_final, p), 0);
-    if (p->posts_seen != POSTS) fail_msg("%s: the call after %d posts saw %lu", peer->name, POSTS, p->posts_seen);
+    if (p->posts_seen != POSTS)
+        fail_msg("%s: the call after %d posts saw %lu", peer->name, POSTS, p->posts_seen);
     assert_int_equal(p->order_errors, 0);
     /* Posts still queued at destroy run before it returns. */
     for (unsigned long i = 0; i < POSTS; i++) {
@@ -431,7 +430,8 @@ static void test_bench_peers_contract(void **state)
         assert_non_null(p->post);
         assert_non_null(p->destroy);
         for (const char *c = p->name; *c; c++) /* used in case names */
-            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))) fail_msg("peer name \"%s\"", p->name);
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+                fail_msg("peer name \"%s\"", p->name);
         naive |= strcmp(p->name, "naive") == 0;
         pinexec |= strcmp(p->name, "pinexec") == 0;
         glib |= strcmp(p->name, "glib") == 0;
@@ -459,16 +459,11 @@ static void test_bench_peers_contract(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bench_duration_valid),
-        cmocka_unit_test(test_bench_duration_invalid),
-        cmocka_unit_test(test_bench_count),
-        cmocka_unit_test(test_bench_cpus),
-        cmocka_unit_test(test_bench_args_defaults),
-        cmocka_unit_test(test_bench_args_all),
-        cmocka_unit_test(test_bench_args_errors),
-        cmocka_unit_test(test_bench_pairs_synthetic),
-        cmocka_unit_test(test_bench_pairs_forced),
-        cmocka_unit_test(test_bench_peers_contract),
+        cmocka_unit_test(test_bench_duration_valid), cmocka_unit_test(test_bench_duration_invalid),
+        cmocka_unit_test(test_bench_count),          cmocka_unit_test(test_bench_cpus),
+        cmocka_unit_test(test_bench_args_defaults),  cmocka_unit_test(test_bench_args_all),
+        cmocka_unit_test(test_bench_args_errors),    cmocka_unit_test(test_bench_pairs_synthetic),
+        cmocka_unit_test(test_bench_pairs_forced),   cmocka_unit_test(test_bench_peers_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,12 +12,12 @@
 #define VIS_N 64
 
 typedef struct where {
-    long tid;               /* gettid() inside fn */
-    px_thread_t *current;   /* px_thread_current() inside fn */
+    long tid;             /* gettid() inside fn */
+    px_thread_t *current; /* px_thread_current() inside fn */
     pthread_t pthread;
-    int in[VIS_N];          /* written by the caller before the call */
-    int out[VIS_N];         /* written by fn */
-    long sum;               /* fn's sum of in[] */
+    int in[VIS_N];  /* written by the caller before the call */
+    int out[VIS_N]; /* written by fn */
+    long sum;       /* fn's sum of in[] */
     unsigned long runs;
 } where_t;
 
@@ -208,7 +208,8 @@ static void test_call_inline_on_own_thread(void **state)
         assert_ptr_equal(c.res, &c.res);
         assert_int_equal(c.inner_tid, px_thread_tid(t));
         assert_int_equal(c.max_depth, 3);
-        int expect[] = {EV_OUTER_BEGIN, EV_INLINE, EV_INLINE, EV_INLINE, EV_INLINE_V, EV_OUTER_END, EV_POSTED};
+        int expect[] = {EV_OUTER_BEGIN, EV_INLINE,    EV_INLINE, EV_INLINE,
+                        EV_INLINE_V,    EV_OUTER_END, EV_POSTED};
         assert_int_equal(c.nev, (int)(sizeof expect / sizeof expect[0]));
         for (int i = 0; i < c.nev; i++) assert_int_equal(c.events[i], expect[i]);
         px_stats_t s = px_test_stats(t);
@@ -281,9 +282,9 @@ static void test_call_cycles_in_each_mode(void **state)
         px_thread_t *b = px_test_create(px_test_modes[m], 0, "cyc-b");
         px_thread_t *c = px_test_create(px_test_modes[m], 0, "cyc-c");
         for (int rep = 0; rep < cycle_reps(px_test_modes[m]); rep++) {
-            run_cycle((px_thread_t *[]){a, b}, 2);        /* A -> B -> A */
-            run_cycle((px_thread_t *[]){a, b, c}, 3);     /* A -> B -> C -> A */
-            run_cycle((px_thread_t *[]){c, a, b, a}, 4);  /* C -> A -> B -> A -> C */
+            run_cycle((px_thread_t *[]){a, b}, 2);       /* A -> B -> A */
+            run_cycle((px_thread_t *[]){a, b, c}, 3);    /* A -> B -> C -> A */
+            run_cycle((px_thread_t *[]){c, a, b, a}, 4); /* C -> A -> B -> A -> C */
         }
         px_test_destroy(a);
         px_test_destroy(b);
@@ -319,7 +320,8 @@ static void test_call_cycle_through_main_thread(void **state)
         px_thread_t *a = px_test_create(px_test_modes[m], 0, NULL);
         px_thread_t *b = px_test_create(px_test_modes[m], 0, NULL);
         for (int rep = 0; rep < cycle_reps(px_test_modes[m]); rep++) {
-            run_cycle((px_thread_t *[]){main_ex, a}, 2);    /* runs inline first, then main -> A -> main */
+            run_cycle((px_thread_t *[]){main_ex, a},
+                      2); /* runs inline first, then main -> A -> main */
             run_cycle((px_thread_t *[]){main_ex, a, b}, 3);
         }
         px_test_destroy(a);
@@ -394,7 +396,7 @@ typedef struct post_cycle {
     unsigned long fills_ran; /* written on A only */
     unsigned long mark_ran;  /* written on A only */
     int fills_accepted;
-    int self_post_rc;        /* A's post to its own full ring */
+    int self_post_rc; /* A's post to its own full ring */
     int rc_call_b, rc_post_a;
 } post_cycle_t;
 
@@ -532,7 +534,8 @@ static void test_call_fifo_per_producer(void **state)
         producer_t p[FIFO_PRODUCERS];
         px_test_thread_t th[FIFO_PRODUCERS];
         for (unsigned i = 0; i < FIFO_PRODUCERS; i++) p[i] = (producer_t){.t = t, .id = i};
-        for (unsigned i = 0; i + 1 < FIFO_PRODUCERS; i++) px_test_thread_start(&th[i], producer_thread, &p[i]);
+        for (unsigned i = 0; i + 1 < FIFO_PRODUCERS; i++)
+            px_test_thread_start(&th[i], producer_thread, &p[i]);
         /* The last producer is an executor thread (it serves its own queue
          * while it waits on t). */
         assert_int_equal(px_call(ex, produce_fn, &p[FIFO_PRODUCERS - 1]), 0);

@@ -105,7 +105,8 @@ static void *loader_main(void *arg)
         RESOLVE(h, dlh_is_main_thread, "dlh_is_main_thread");
         RESOLVE(h, dlh_mainthread, "dlh_mainthread");
         RESOLVE(h, dlh_call_on_main, "dlh_call_on_main");
-        l->resolved = l->resolved && api.dlh_is_main_thread && api.dlh_mainthread && api.dlh_call_on_main;
+        l->resolved =
+            l->resolved && api.dlh_is_main_thread && api.dlh_mainthread && api.dlh_call_on_main;
     }
     if (!l->resolved) return NULL;
     l->main_seen = api.mainthread();

@@ -15,7 +15,8 @@
 #include "spawn_helper.h"
 
 #if !defined(PX_EXAMPLE_MAINTHREAD) || !defined(PX_EXAMPLE_EPOLL_LOOP)
-#error "PX_EXAMPLE_MAINTHREAD and PX_EXAMPLE_EPOLL_LOOP (example paths) must be defined by the build"
+#error \
+    "PX_EXAMPLE_MAINTHREAD and PX_EXAMPLE_EPOLL_LOOP (example paths) must be defined by the build"
 #endif
 
 static spawn_result_t out;
@@ -45,8 +46,8 @@ static void test_examples_epoll_loop(void **state)
 {
     (void)state;
     run_example(PX_EXAMPLE_EPOLL_LOOP);
-    assert_non_null(
-        strstr(out.out, "epoll_loop: 3000 calls and 3000 posts ran on the loop thread (0 elsewhere)"));
+    assert_non_null(strstr(
+        out.out, "epoll_loop: 3000 calls and 3000 posts ran on the loop thread (0 elsewhere)"));
 }
 
 int main(void)

@@ -63,8 +63,10 @@ static void inj_arm(injector_t *in, int nth)
     atomic_store(&in->failed, 0);
 }
 
-int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
-int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+int __real_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                          void *arg);
 int __wrap_pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
 {
     if (inject(&inj_thread)) return EAGAIN;
@@ -95,11 +97,13 @@ hwloc_bitmap_t __wrap_hwloc_bitmap_alloc(void)
 #define SENTINEL ((px_thread_t *)(uintptr_t)0x5EB7)
 
 /* The state a failed creation must leave: no thread more, out untouched. */
-static void expect_failed_create(const px_thread_options_t *o, int want, const char *text, int threads_before)
+static void expect_failed_create(const px_thread_options_t *o, int want, const char *text,
+                                 int threads_before)
 {
     px_thread_t *out = SENTINEL;
     int r = px_thread_create(&out, o);
-    if (r != want) fail_msg("px_thread_create returned %d (%s), expected %d", r, px_last_error(), want);
+    if (r != want)
+        fail_msg("px_thread_create returned %d (%s), expected %d", r, px_last_error(), want);
     assert_ptr_equal(out, SENTINEL);
     if (strstr(px_last_error(), text) == NULL)
         fail_msg("px_last_error() \"%s\" does not say \"%s\"", px_last_error(), text);
@@ -163,7 +167,8 @@ static void fail_each(injector_t *in, const char *what, const px_thread_options_
             continue;
         }
         if (r != -ENOMEM)
-            fail_msg("%s #%d failing: px_thread_create returned %d (%s)", what, k, r, px_last_error());
+            fail_msg("%s #%d failing: px_thread_create returned %d (%s)", what, k, r,
+                     px_last_error());
         assert_ptr_equal(out, SENTINEL);
         if (strstr(px_last_error(), "out of memory") == NULL)
             fail_msg("%s #%d failing: px_last_error() \"%s\"", what, k, px_last_error());
@@ -171,8 +176,9 @@ static void fail_each(injector_t *in, const char *what, const px_thread_options_
     }
     create_destroy_ok(o);
     assert_int_equal(stress_thread_count(), before);
-    print_message("%s: %d calls in one creation (spec \"%s\", capacity %u), each made to fail once\n", what, n,
-                  o && o->cpus ? o->cpus : "", o ? o->capacity : 0);
+    print_message(
+        "%s: %d calls in one creation (spec \"%s\", capacity %u), each made to fail once\n", what,
+        n, o && o->cpus ? o->cpus : "", o ? o->capacity : 0);
 }
 
 static void test_faults_alloc_fails_at_create(void **state)
@@ -233,13 +239,14 @@ static void test_faults_binding_refused(void **state)
     int before = stress_thread_count();
     /* EINVAL: a real refusal; the message names the CPUs and the reason. */
     px__placement_test_fail_bind(-EINVAL);
-    expect_failed_create(&(px_thread_options_t){.cpus = "0"}, -EINVAL, "binding the thread to CPUs 0 failed",
-                         before);
+    expect_failed_create(&(px_thread_options_t){.cpus = "0"}, -EINVAL,
+                         "binding the thread to CPUs 0 failed", before);
     px__placement_test_fail_bind(-EPERM);
     expect_failed_create(NULL, -EPERM, "failed", before);
     /* ENOSYS: the OS cannot bind threads at all. Strict: an error... */
     px__placement_test_fail_bind(-ENOSYS);
-    expect_failed_create(&(px_thread_options_t){.flags = PX_PIN_STRICT}, -ENOSYS, "PX_PIN_STRICT", before);
+    expect_failed_create(&(px_thread_options_t){.flags = PX_PIN_STRICT}, -ENOSYS, "PX_PIN_STRICT",
+                         before);
     /* ...otherwise the executor runs unpinned, as hwloc-bind would. */
     px__placement_test_fail_bind(-ENOSYS);
     px_thread_t *t = NULL;
@@ -458,7 +465,8 @@ static void test_faults_cgroup_strict_never_narrows(void **state)
     cg_remove(&c);
     assert_true(back);
     if (r == 0)
-        fail_msg("PX_PIN_STRICT \"%s\" returned 0 with the thread bound to \"%s\" only (narrowed by the OS)",
+        fail_msg("PX_PIN_STRICT \"%s\" returned 0 with the thread bound to \"%s\" only (narrowed "
+                 "by the OS)",
                  spec, bound);
     assert_int_equal(r, -EXDEV);
 }

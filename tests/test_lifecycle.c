@@ -18,7 +18,7 @@ static void test_lifecycle_create_destroy_repeatedly(void **state)
     for (int i = 0; i < 60; i++) {
         px_wait_t w = px_test_modes[i % PX_TEST_NMODES];
         px_thread_t *t = px_test_create(w, (unsigned)(i % 5), NULL);
-        if (i % 2) px_test_flush(t); /* half used once, half never used */
+        if (i % 2) px_test_flush(t);           /* half used once, half never used */
         if (i % 3 == 0) px_test_sleep_us(200); /* let a SLEEP/ADAPTIVE one park */
         px_test_destroy(t);
     }
@@ -55,9 +55,9 @@ static void test_lifecycle_create_destroy_inside_call(void **state)
 #define LATE_MAX 100000
 
 typedef struct queued {
-    uint8_t ran[QUEUED];          /* runs per queued item (executor writes) */
-    unsigned long late_ran;       /* runs of items accepted while destroy started */
-    unsigned long rejected_ran;   /* must stay 0 */
+    uint8_t ran[QUEUED];        /* runs per queued item (executor writes) */
+    unsigned long late_ran;     /* runs of items accepted while destroy started */
+    unsigned long rejected_ran; /* must stay 0 */
     px_thread_t *t;
     px_test_thread_t destroyer;
     int destroy_rc;
@@ -66,8 +66,16 @@ typedef struct queued {
 static queued_t *cur; /* the fixture of the running test (items find it here) */
 
 static void run_item(void *arg) { cur->ran[(uintptr_t)arg]++; }
-static void run_late(void *arg) { (void)arg; cur->late_ran++; }
-static void run_rejected(void *arg) { (void)arg; cur->rejected_ran++; }
+static void run_late(void *arg)
+{
+    (void)arg;
+    cur->late_ran++;
+}
+static void run_rejected(void *arg)
+{
+    (void)arg;
+    cur->rejected_ran++;
+}
 static void *run_rejected_v(void *arg)
 {
     run_rejected(arg);
@@ -94,7 +102,8 @@ static void test_lifecycle_destroy_runs_accepted_work_once(void **state)
         px_test_gate_init(&g);
         assert_int_equal(px_post(q.t, px_test_gate_hold, &g), 0);
         assert_true(px_test_gate_wait_entered(&g, 1));
-        for (uintptr_t i = 0; i < QUEUED; i++) assert_int_equal(px_post(q.t, run_item, (void *)i), 0);
+        for (uintptr_t i = 0; i < QUEUED; i++)
+            assert_int_equal(px_post(q.t, run_item, (void *)i), 0);
 
         /* Destroy from another thread while the executor is still held. */
         px_test_thread_start(&q.destroyer, destroyer_main, &q);
@@ -124,7 +133,9 @@ static void test_lifecycle_destroy_runs_accepted_work_once(void **state)
         px_test_thread_join(&q.destroyer);
         assert_int_equal(q.destroy_rc, 0);
         for (unsigned i = 0; i < QUEUED; i++) {
-            if (q.ran[i] != 1) fail_msg("%s: queued item %u ran %u times", px_test_mode_name(px_test_modes[m]), i, q.ran[i]);
+            if (q.ran[i] != 1)
+                fail_msg("%s: queued item %u ran %u times", px_test_mode_name(px_test_modes[m]), i,
+                         q.ran[i]);
         }
         assert_int_equal(q.late_ran, late);
         assert_int_equal(q.rejected_ran, 0);
@@ -306,8 +317,8 @@ static void test_lifecycle_destroy_on_own_thread(void **state)
 typedef struct cross {
     px_thread_t *a, *b;
     int destroy_rc;
-    unsigned long b_items;   /* on B */
-    long a_tids[8];          /* on A: tid of the calls B made into A */
+    unsigned long b_items; /* on B */
+    long a_tids[8];        /* on A: tid of the calls B made into A */
     int a_calls;
     int rc_from_b[8];
     _Atomic int destroying;

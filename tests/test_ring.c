@@ -37,7 +37,9 @@ static int fill_blocked(px_thread_t *t, px_test_gate_t *g, counter_t *c)
 static void test_ring_capacity_rounding(void **state)
 {
     (void)state;
-    static const struct { unsigned asked, holds; } cases[] = {
+    static const struct {
+        unsigned asked, holds;
+    } cases[] = {
         {1, 1}, {2, 2}, {3, 4}, {4, 4}, {5, 8}, {100, 128}, {0, 1024}, {1024, 1024}, {1025, 2048},
     };
     for (size_t m = 0; m < PX_TEST_NMODES; m++) {
@@ -48,7 +50,8 @@ static void test_ring_capacity_rounding(void **state)
             int accepted = fill_blocked(t, &g, &c);
             if (accepted != (int)cases[i].holds)
                 fail_msg("%s capacity %u: accepted %d posts, expected %u",
-                         px_test_mode_name(px_test_modes[m]), cases[i].asked, accepted, cases[i].holds);
+                         px_test_mode_name(px_test_modes[m]), cases[i].asked, accepted,
+                         cases[i].holds);
             /* Still full: a second try fails too, and did not consume anything. */
             assert_int_equal(px_try_post(t, bump, &c), -EAGAIN);
             px_test_gate_open(&g);
@@ -312,7 +315,9 @@ static void *wrap_producer(void *arg)
         int r;
         switch (i % 4) {
         case 0: r = px_call(p->t, wrap_fn, a); break;
-        case 1: r = px_call_v(p->t, wrap_fn_v, a, &res), r = (r == 0 && res != a) ? -9999 : r; break;
+        case 1:
+            r = px_call_v(p->t, wrap_fn_v, a, &res), r = (r == 0 && res != a) ? -9999 : r;
+            break;
         case 2: r = px_post(p->t, wrap_fn, a); break;
         default:
             while ((r = px_try_post(p->t, wrap_fn, a)) == -EAGAIN) sched_yield();
@@ -354,8 +359,8 @@ static void run_across_wrap(uint64_t start, unsigned cap, px_wait_t mode)
         assert_int_equal(wsink.next[i], WRAP_OPS);
         for (unsigned k = 0; k < WRAP_OPS; k++) {
             if (wsink.ran[i][k] != 1)
-                fail_msg("start %llu cap %u %s: item %u/%u ran %u times", (unsigned long long)start, cap,
-                         px_test_mode_name(mode), i, k, wsink.ran[i][k]);
+                fail_msg("start %llu cap %u %s: item %u/%u ran %u times", (unsigned long long)start,
+                         cap, px_test_mode_name(mode), i, k, wsink.ran[i][k]);
         }
     }
     assert_int_equal(wsink.bad, 0);

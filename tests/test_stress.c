@@ -117,7 +117,8 @@ static void test_stress_mix_counts_every_item(void **state)
     memset(&mix, 0, sizeof mix);
     mix.nops = stress_n(20000);
     /* Small rings so that posts wait for space and try_posts see -EAGAIN. */
-    const px_wait_t modes[MIX_NE] = {PX_WAIT_ADAPTIVE, PX_WAIT_SLEEP, PX_WAIT_SPIN, PX_WAIT_ADAPTIVE};
+    const px_wait_t modes[MIX_NE] = {PX_WAIT_ADAPTIVE, PX_WAIT_SLEEP, PX_WAIT_SPIN,
+                                     PX_WAIT_ADAPTIVE};
     const unsigned caps[MIX_NE] = {4, 16, 2, 1024};
     for (int e = 0; e < MIX_NE; e++) mix.ex[e] = px_test_create(modes[e], caps[e], "mix");
     px_test_thread_t th[MIX_NP];
@@ -135,8 +136,8 @@ static void test_stress_mix_counts_every_item(void **state)
     uint64_t total = 0, eagain = 0;
     for (unsigned p = 0; p < MIX_NP; p++) {
         if (mix.errors[p])
-            fail_msg("producer %u: %llu calls failed (last %d)", p, (unsigned long long)mix.errors[p],
-                     mix.last_error[p]);
+            fail_msg("producer %u: %llu calls failed (last %d)", p,
+                     (unsigned long long)mix.errors[p], mix.last_error[p]);
         assert_int_equal(mix.bad_result[p], 0);
         eagain += mix.eagain[p];
     }
@@ -221,7 +222,8 @@ static void oversubscribe(px_wait_t mode)
         }
     }
     px_test_thread_t th[OV_NP];
-    for (unsigned p = 0; p < OV_NP; p++) px_test_thread_start(&th[p], over_producer, (void *)(uintptr_t)p);
+    for (unsigned p = 0; p < OV_NP; p++)
+        px_test_thread_start(&th[p], over_producer, (void *)(uintptr_t)p);
     /* The bound is generous (a noisy 2-CPU machine); a starved or livelocked
      * producer is reported with how far it got. */
     for (unsigned p = 0; p < OV_NP; p++) {
@@ -245,7 +247,8 @@ static void oversubscribe(px_wait_t mode)
     }
     for (int e = 0; e < OV_NE; e++) {
         assert_int_equal(over.bad_order[e], 0);
-        for (unsigned p = 0; p < OV_NP; p++) assert_int_equal(over.expect[e][p], over.accepted[e][p]);
+        for (unsigned p = 0; p < OV_NP; p++)
+            assert_int_equal(over.expect[e][p], over.accepted[e][p]);
         px_test_destroy(over.ex[e]);
     }
     print_message("oversubscription %s: %u producers x %u items over %d executors done\n",
@@ -302,7 +305,10 @@ static void leaf_on_main(void *arg)
     if (px_thread_current() != px_mainthread() || !px_is_main_thread()) cyc.wrong[CY_MAIN]++;
 }
 
-static void nested_fail(void) { atomic_fetch_add_explicit(&cyc.nested_fail, 1, memory_order_relaxed); }
+static void nested_fail(void)
+{
+    atomic_fetch_add_explicit(&cyc.nested_fail, 1, memory_order_relaxed);
+}
 
 static void b_to_a(void *arg)
 {
@@ -332,10 +338,7 @@ static void a_to_main(void *arg)
     if (px_call(px_mainthread(), leaf_on_main, NULL) != 0) nested_fail();
 }
 
-static void load_item(void *arg)
-{
-    cyc.load_ran[(uintptr_t)arg]++;
-}
+static void load_item(void *arg) { cyc.load_ran[(uintptr_t)arg]++; }
 
 static void *cycle_thread(void *arg)
 {
@@ -355,10 +358,11 @@ static void *load_thread(void *arg)
     unsigned id = (unsigned)(uintptr_t)arg;
     px_thread_t *ex[3] = {cyc.a, cyc.b, cyc.c};
     uint64_t rng = 12345 + id;
-    while (!atomic_load_explicit(&cyc.stop_load, memory_order_acquire)) { /* pairs with the test's store */
+    while (!atomic_load_explicit(&cyc.stop_load,
+                                 memory_order_acquire)) { /* pairs with the test's store */
         unsigned e = stress_below(&rng, 3);
         int r = stress_below(&rng, 2) ? px_post(ex[e], load_item, (void *)(uintptr_t)e)
-                                       : px_try_post(ex[e], load_item, (void *)(uintptr_t)e);
+                                      : px_try_post(ex[e], load_item, (void *)(uintptr_t)e);
         if (r == 0) cyc.load_accepted[id][e]++;
         else if (r != -EAGAIN) nested_fail();
         if ((stress_rand(&rng) & 15) == 0) sched_yield();
@@ -373,8 +377,10 @@ static void cycles_under_load(px_wait_t mode)
     cyc.b = px_test_create(mode == PX_WAIT_SPIN ? PX_WAIT_ADAPTIVE : mode, 4, "cyc-b");
     cyc.c = px_test_create(PX_WAIT_SLEEP, 2, "cyc-c");
     px_test_thread_t cyc_th[2], load_th[2];
-    for (unsigned i = 0; i < 2; i++) px_test_thread_start(&load_th[i], load_thread, (void *)(uintptr_t)i);
-    for (unsigned i = 0; i < 2; i++) px_test_thread_start(&cyc_th[i], cycle_thread, (void *)(uintptr_t)i);
+    for (unsigned i = 0; i < 2; i++)
+        px_test_thread_start(&load_th[i], load_thread, (void *)(uintptr_t)i);
+    for (unsigned i = 0; i < 2; i++)
+        px_test_thread_start(&cyc_th[i], cycle_thread, (void *)(uintptr_t)i);
     /* main -> A -> main from the test thread, which is the main thread: it
      * serves the main executor while it waits on A. */
     assert_true(px_is_main_thread());
@@ -395,10 +401,10 @@ static void cycles_under_load(px_wait_t mode)
     for (int k = 0; k < CY_KINDS; k++) assert_int_equal(cyc.wrong[k], 0);
     for (int e = 0; e < 3; e++)
         assert_int_equal(cyc.load_ran[e], cyc.load_accepted[0][e] + cyc.load_accepted[1][e]);
-    print_message("cycles %s: %llu A->B->A, %llu A->B->C->A, %u main->A->main, %llu posts of load\n",
-                  px_test_mode_name(mode), (unsigned long long)ncyc,
-                  (unsigned long long)cyc.leaves[CY_ABCA], nmain,
-                  (unsigned long long)(cyc.load_ran[0] + cyc.load_ran[1] + cyc.load_ran[2]));
+    print_message(
+        "cycles %s: %llu A->B->A, %llu A->B->C->A, %u main->A->main, %llu posts of load\n",
+        px_test_mode_name(mode), (unsigned long long)ncyc, (unsigned long long)cyc.leaves[CY_ABCA],
+        nmain, (unsigned long long)(cyc.load_ran[0] + cyc.load_ran[1] + cyc.load_ran[2]));
     for (int e = 0; e < 3; e++) px_test_destroy(ex[e]);
 }
 
@@ -444,7 +450,9 @@ static void *deep_chains(void *arg)
     unsigned n = (unsigned)(uintptr_t)arg, ok = 0;
     for (unsigned i = 0; i < n; i++) {
         void *res = NULL;
-        if (px_call_v(dp.ex[0], bounce, (void *)0, &res) == 0 && res == (void *)(uintptr_t)(DEEP + 1)) ok++;
+        if (px_call_v(dp.ex[0], bounce, (void *)0, &res) == 0 &&
+            res == (void *)(uintptr_t)(DEEP + 1))
+            ok++;
     }
     return (void *)(uintptr_t)ok;
 }
@@ -467,8 +475,8 @@ static void test_stress_deep_nesting(void **state)
         assert_int_equal(dp.leaves[DEEP % 2], 2ull * n);
         assert_int_equal(dp.wrong[0] + dp.wrong[1], 0);
         for (int e = 0; e < 2; e++) px_test_destroy(dp.ex[e]);
-        print_message("deep nesting %s: %u chains of %d nested calls\n", px_test_mode_name(px_test_modes[m]), 2 * n,
-                      DEEP);
+        print_message("deep nesting %s: %u chains of %d nested calls\n",
+                      px_test_mode_name(px_test_modes[m]), 2 * n, DEEP);
     }
 }
 

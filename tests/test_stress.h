@@ -63,7 +63,10 @@ static inline uint64_t stress_rand(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-static inline unsigned stress_below(uint64_t *s, unsigned n) { return (unsigned)(stress_rand(s) % n); }
+static inline unsigned stress_below(uint64_t *s, unsigned n)
+{
+    return (unsigned)(stress_rand(s) % n);
+}
 
 /*
  * An item is encoded in its argument pointer, so posts need no storage that
@@ -77,7 +80,10 @@ static inline void *stress_item(unsigned producer, unsigned exec, uint32_t seq)
 {
     return (void *)(((uintptr_t)producer << 40) | ((uintptr_t)exec << 32) | seq);
 }
-static inline unsigned stress_item_producer(void *a) { return (unsigned)(((uintptr_t)a >> 40) & 0xFFFF); }
+static inline unsigned stress_item_producer(void *a)
+{
+    return (unsigned)(((uintptr_t)a >> 40) & 0xFFFF);
+}
 static inline unsigned stress_item_exec(void *a) { return (unsigned)(((uintptr_t)a >> 32) & 0xFF); }
 static inline uint32_t stress_item_seq(void *a) { return (uint32_t)(uintptr_t)a; }
 
@@ -109,7 +115,8 @@ static inline bool stress_wait_eq(_Atomic unsigned *v, unsigned want, uint64_t t
     uint64_t deadline = px_test_now_ns() + timeout_ns;
     unsigned spins = 0;
     for (;;) {
-        if (atomic_load_explicit(v, memory_order_acquire) == want) return true; /* pairs with the writer's release */
+        if (atomic_load_explicit(v, memory_order_acquire) == want)
+            return true; /* pairs with the writer's release */
         if (px_test_now_ns() > deadline) return false;
         if (++spins < 64) sched_yield();
         else px_test_sleep_us(50);
@@ -152,7 +159,8 @@ static inline bool stress_wait_value(_Atomic unsigned *w, unsigned want, uint64_
 {
     uint64_t deadline = px_test_now_ns() + timeout_ns;
     for (;;) {
-        unsigned v = atomic_load_explicit(w, memory_order_acquire); /* pairs with stress_publish/bump */
+        unsigned v =
+            atomic_load_explicit(w, memory_order_acquire); /* pairs with stress_publish/bump */
         if (v == want) return true;
         if (px_test_now_ns() > deadline) return false;
         stress_futex_wait(w, v);

@@ -47,7 +47,7 @@
 typedef struct lc {
     /* Set by the test before each cycle (before its go_gen release store). */
     px_thread_t *t;
-    px_thread_t *dex; /* a created executor that destroys from inside a call */
+    px_thread_t *dex;             /* a created executor that destroys from inside a call */
     _Atomic unsigned go_gen;      /* producers start cycle go_gen */
     _Atomic unsigned stopped;     /* producers that saw -ESHUTDOWN this cycle */
     _Atomic unsigned destroy_gen; /* the destroyer thread destroys in cycle destroy_gen */
@@ -88,12 +88,14 @@ static void *lc_item_v(void *a)
 static bool lc_wait_gen(_Atomic unsigned *gen, unsigned *seen)
 {
     for (;;) {
-        unsigned g = atomic_load_explicit(gen, memory_order_acquire); /* pairs with stress_publish */
+        unsigned g =
+            atomic_load_explicit(gen, memory_order_acquire); /* pairs with stress_publish */
         if (g != *seen) {
             *seen = g;
             return true;
         }
-        if (atomic_load_explicit(&lc.quit, memory_order_acquire)) return false; /* pairs with the test */
+        if (atomic_load_explicit(&lc.quit, memory_order_acquire))
+            return false; /* pairs with the test */
         stress_futex_wait(gen, g);
     }
 }
@@ -171,7 +173,7 @@ static void *lc_destroyer(void *arg)
     }
     unsigned seen = 0;
     while (lc_wait_gen(&lc.destroy_gen, &seen)) {
-        unsigned who = seen % 3; /* as in the test: 0 plain, 1 attached, 2 dex */
+        unsigned who = seen % 3;              /* as in the test: 0 plain, 1 attached, 2 dex */
         if (who != (arg ? 1u : 0u)) continue; /* not my turn */
         lc_destroy_now(NULL);
     }
@@ -196,7 +198,8 @@ static void test_stress_lifecycle_destroy_races_calls(void **state)
     memset(&lc, 0, sizeof lc);
     lc.dex = px_test_create(PX_WAIT_ADAPTIVE, 0, "lc-dex");
     px_test_thread_t prod[LC_NP], destroyer[2];
-    for (unsigned p = 0; p < LC_NP; p++) px_test_thread_start(&prod[p], lc_producer, (void *)(uintptr_t)p);
+    for (unsigned p = 0; p < LC_NP; p++)
+        px_test_thread_start(&prod[p], lc_producer, (void *)(uintptr_t)p);
     px_test_thread_start(&destroyer[0], lc_destroyer, NULL);
     px_test_thread_start(&destroyer[1], lc_destroyer, (void *)1);
 
@@ -218,7 +221,8 @@ static void test_stress_lifecycle_destroy_races_calls(void **state)
         /* Let some work through first (none at all in some cycles). */
         unsigned want = stress_below(&rng, 4) == 0 ? 0 : stress_below(&rng, 8);
         uint64_t deadline = px_test_now_ns() + PX_TEST_BOUND_NS;
-        while (atomic_load_explicit(&lc.progress, memory_order_relaxed) < want && px_test_now_ns() < deadline)
+        while (atomic_load_explicit(&lc.progress, memory_order_relaxed) < want &&
+               px_test_now_ns() < deadline)
             sched_yield();
 
         /* Hold destroy off t's memory: see the top of the file. */
@@ -226,17 +230,21 @@ static void test_stress_lifecycle_destroy_races_calls(void **state)
         unsigned who = i % 3; /* 0: plain thread, 1: attached thread, 2: from a call on dex */
         stress_publish(&lc.destroy_gen, i); /* pairs with lc_wait_gen */
         if (who == 2) assert_int_equal(px_post(lc.dex, lc_destroy_now, NULL), 0);
-        if (!stress_wait_until(gate_closed, t, PX_TEST_BOUND_NS)) fail_msg("cycle %u: destroy never closed the gate", i);
+        if (!stress_wait_until(gate_closed, t, PX_TEST_BOUND_NS))
+            fail_msg("cycle %u: destroy never closed the gate", i);
         if (!stress_wait_value(&lc.stopped, LC_NP, PX_TEST_BOUND_NS))
             fail_msg("cycle %u: only %u of %d producers saw -ESHUTDOWN", i,
                      atomic_load(&lc.stopped), LC_NP);
         px__gate_leave(t); /* t may be freed from here on: no access after this line */
         t = NULL;
-        if (!stress_wait_value(&lc.destroyed, i, PX_TEST_BOUND_NS)) fail_msg("cycle %u: destroy did not return", i);
-        if (lc.destroy_rc != 0) fail_msg("cycle %u: px_thread_destroy returned %d", i, lc.destroy_rc);
+        if (!stress_wait_value(&lc.destroyed, i, PX_TEST_BOUND_NS))
+            fail_msg("cycle %u: destroy did not return", i);
+        if (lc.destroy_rc != 0)
+            fail_msg("cycle %u: px_thread_destroy returned %d", i, lc.destroy_rc);
 
         for (unsigned p = 0; p < LC_NP; p++) {
-            if (lc.other_err[p]) fail_msg("cycle %u producer %u: unexpected result %d", i, p, lc.other_rc[p]);
+            if (lc.other_err[p])
+                fail_msg("cycle %u producer %u: unexpected result %d", i, p, lc.other_rc[p]);
             if (lc.ran[p] != lc.accepted[p])
                 fail_msg("cycle %u producer %u: %llu accepted, %llu ran", i, p,
                          (unsigned long long)lc.accepted[p], (unsigned long long)lc.ran[p]);
@@ -259,10 +267,11 @@ static void test_stress_lifecycle_destroy_races_calls(void **state)
     /* Every producer stopped at -ESHUTDOWN once per cycle. */
     assert_int_equal(total_shut, (uint64_t)ncycles * LC_NP);
     assert_int_equal(stress_thread_count(), threads_before);
-    print_message("lifecycle: %u create/destroy cycles, %llu calls+posts tried, %llu ran exactly once, "
-                  "%llu -ESHUTDOWN (%s build, %.1f s)\n",
-                  ncycles, (unsigned long long)total_ops, (unsigned long long)total_ran,
-                  (unsigned long long)total_shut, STRESS_BUILD, (px_test_now_ns() - t0) / 1e9);
+    print_message(
+        "lifecycle: %u create/destroy cycles, %llu calls+posts tried, %llu ran exactly once, "
+        "%llu -ESHUTDOWN (%s build, %.1f s)\n",
+        ncycles, (unsigned long long)total_ops, (unsigned long long)total_ran,
+        (unsigned long long)total_shut, STRESS_BUILD, (px_test_now_ns() - t0) / 1e9);
     (void)ran_cycles;
 }
 
@@ -274,7 +283,8 @@ static void *churn(void *arg)
     unsigned n = (unsigned)(uintptr_t)arg;
     unsigned long count = 0;
     for (unsigned i = 0; i < n; i++) {
-        px_thread_options_t o = {.wait = px_test_modes[i % PX_TEST_NMODES], .capacity = 1u << (i % 6)};
+        px_thread_options_t o = {.wait = px_test_modes[i % PX_TEST_NMODES],
+                                 .capacity = 1u << (i % 6)};
         px_thread_t *t = NULL;
         if (px_thread_create(&t, &o) != 0) return (void *)1;
         if (px_call(t, px_test_count, &count) != 0) return (void *)2;

@@ -40,7 +40,8 @@ static _Atomic long sg_handled; /* bumped by the handler (lock-free, so signal-s
 static void on_sigusr1(int sig)
 {
     (void)sig;
-    atomic_fetch_add_explicit(&sg_handled, 1, memory_order_relaxed); /* a count; nothing depends on it */
+    atomic_fetch_add_explicit(&sg_handled, 1,
+                              memory_order_relaxed); /* a count; nothing depends on it */
 }
 
 static void sg_item(void *a)
@@ -95,8 +96,9 @@ static void sg_produce(unsigned p, unsigned nops)
 static void *sg_producer(void *arg)
 {
     unsigned p = (unsigned)(uintptr_t)arg;
-    atomic_store_explicit(&sg.tids[p], px_test_gettid(), memory_order_relaxed); /* published by ready */
-    atomic_fetch_add_explicit(&sg.ready, 1, memory_order_release);             /* pairs with the signaller */
+    atomic_store_explicit(&sg.tids[p], px_test_gettid(),
+                          memory_order_relaxed);                   /* published by ready */
+    atomic_fetch_add_explicit(&sg.ready, 1, memory_order_release); /* pairs with the signaller */
     sg_produce(p, sg.nops);
     return NULL;
 }
@@ -105,11 +107,15 @@ static void *sg_signaller(void *arg)
 {
     (void)arg;
     unsigned long sent = 0;
-    while (atomic_load_explicit(&sg.ready, memory_order_acquire) < SG_NP) sched_yield(); /* pairs with sg_producer */
+    while (atomic_load_explicit(&sg.ready, memory_order_acquire) < SG_NP)
+        sched_yield(); /* pairs with sg_producer */
     long pid = getpid(), main_tid = pid;
-    while (!atomic_load_explicit(&sg.stop, memory_order_acquire)) { /* pairs with the test's store */
+    while (
+        !atomic_load_explicit(&sg.stop, memory_order_acquire)) { /* pairs with the test's store */
         for (unsigned p = 0; p < SG_NP; p++)
-            if (syscall(SYS_tgkill, pid, atomic_load_explicit(&sg.tids[p], memory_order_relaxed), SIGUSR1) == 0) sent++;
+            if (syscall(SYS_tgkill, pid, atomic_load_explicit(&sg.tids[p], memory_order_relaxed),
+                        SIGUSR1) == 0)
+                sent++;
         for (unsigned e = 0; e < SG_NE; e++)
             if (syscall(SYS_tgkill, pid, px_thread_tid(sg.ex[e]), SIGUSR1) == 0) sent++;
         if (syscall(SYS_tgkill, pid, main_tid, SIGUSR1) == 0) sent++;
@@ -134,7 +140,8 @@ static void test_stress_signal_storm(void **state)
     const unsigned caps[SG_NE] = {2, 8, 64};
     for (int e = 0; e < SG_NE; e++) sg.ex[e] = px_test_create(modes[e], caps[e], "sig");
     px_test_thread_t prod[SG_NP], sig;
-    for (unsigned p = 0; p < SG_NP; p++) px_test_thread_start(&prod[p], sg_producer, (void *)(uintptr_t)p);
+    for (unsigned p = 0; p < SG_NP; p++)
+        px_test_thread_start(&prod[p], sg_producer, (void *)(uintptr_t)p);
     px_test_thread_start(&sig, sg_signaller, NULL);
     sg_produce(SG_NP, sg.nops / 4); /* the main thread too, interrupted in its own waits */
     for (unsigned p = 0; p < SG_NP; p++) px_test_thread_join(&prod[p]);
@@ -145,7 +152,9 @@ static void test_stress_signal_storm(void **state)
 
     uint64_t total = 0;
     for (unsigned p = 0; p <= SG_NP; p++)
-        if (sg.errors[p]) fail_msg("producer %u: %llu failures, last %d", p, (unsigned long long)sg.errors[p], sg.last_rc[p]);
+        if (sg.errors[p])
+            fail_msg("producer %u: %llu failures, last %d", p, (unsigned long long)sg.errors[p],
+                     sg.last_rc[p]);
     for (int e = 0; e < SG_NE; e++) {
         assert_int_equal(sg.bad_order[e], 0);
         for (unsigned p = 0; p <= SG_NP; p++) {
@@ -210,7 +219,8 @@ static void *fk_producer(void *arg)
     while (!atomic_load_explicit(&fk.stop, memory_order_acquire)) { /* pairs with the test */
         unsigned e = stress_below(&rng, 2);
         void *a = stress_item(p, e, next[e]);
-        int r = stress_below(&rng, 2) ? px_call(fk.ex[e], fk_item, a) : px_post(fk.ex[e], fk_item, a);
+        int r =
+            stress_below(&rng, 2) ? px_call(fk.ex[e], fk_item, a) : px_post(fk.ex[e], fk_item, a);
         if (r == 0) {
             next[e]++;
             fk.accepted[e][p]++;
@@ -246,7 +256,8 @@ static void test_stress_fork_with_calls_in_flight(void **state)
     fk.ex[0] = px_test_create(PX_WAIT_ADAPTIVE, 4, "fork-a");
     fk.ex[1] = px_test_create(PX_WAIT_SLEEP, 4, "fork-b");
     px_test_thread_t prod[2];
-    for (unsigned p = 0; p < 2; p++) px_test_thread_start(&prod[p], fk_producer, (void *)(uintptr_t)p);
+    for (unsigned p = 0; p < 2; p++)
+        px_test_thread_start(&prod[p], fk_producer, (void *)(uintptr_t)p);
     unsigned nforks = stress_n(60);
     for (unsigned i = 0; i < nforks; i++) {
         pid_t pid = fork();
@@ -255,14 +266,16 @@ static void test_stress_fork_with_calls_in_flight(void **state)
         int status = -1;
         assert_int_equal(waitpid(pid, &status, 0), pid);
         assert_true(WIFEXITED(status));
-        if (WEXITSTATUS(status) != 0) fail_msg("fork %u: child checks failed, mask 0x%x", i, WEXITSTATUS(status));
+        if (WEXITSTATUS(status) != 0)
+            fail_msg("fork %u: child checks failed, mask 0x%x", i, WEXITSTATUS(status));
         if (i % 10 == 0) {
             /* The parent's executors keep working, also from the test thread;
              * and one executor forks from inside a call. */
             assert_int_equal(px_call(fk.ex[0], fork_from_executor, NULL), 0);
             assert_true(WIFEXITED(fk.in_exec_status));
             if (WEXITSTATUS(fk.in_exec_status) != 0)
-                fail_msg("fork from executor: child checks failed, mask 0x%x", WEXITSTATUS(fk.in_exec_status));
+                fail_msg("fork from executor: child checks failed, mask 0x%x",
+                         WEXITSTATUS(fk.in_exec_status));
         }
     }
     atomic_store_explicit(&fk.stop, 1, memory_order_release); /* pairs with fk_producer */
@@ -279,7 +292,8 @@ static void test_stress_fork_with_calls_in_flight(void **state)
         px_test_destroy(fk.ex[e]);
     }
     assert_true(fk.in_exec_forks > 0);
-    print_message("fork: %u forks (+%d from inside an executor) with %llu items in flight, all exactly once\n",
+    print_message("fork: %u forks (+%d from inside an executor) with %llu items in flight, all "
+                  "exactly once\n",
                   nforks, fk.in_exec_forks, (unsigned long long)total);
 }
 

@@ -85,14 +85,16 @@ static void *wr_producer(void *arg)
 static void wr_traffic_and_check(uint64_t start, const char *what)
 {
     px_test_thread_t th[WR_NP - 1];
-    for (unsigned p = 0; p < WR_NP - 1; p++) px_test_thread_start(&th[p], wr_producer, (void *)(uintptr_t)p);
+    for (unsigned p = 0; p < WR_NP - 1; p++)
+        px_test_thread_start(&th[p], wr_producer, (void *)(uintptr_t)p);
     wr_produce(WR_NP - 1);
     for (unsigned p = 0; p < WR_NP - 1; p++) px_test_thread_join(&th[p]);
     px_test_flush(wr.t);
     uint64_t total = 0;
     for (unsigned p = 0; p < WR_NP; p++) {
-        if (wr.errors[p]) fail_msg("%s: producer %u failed %llu times (last %d)", what, p,
-                                   (unsigned long long)wr.errors[p], wr.last_rc[p]);
+        if (wr.errors[p])
+            fail_msg("%s: producer %u failed %llu times (last %d)", what, p,
+                     (unsigned long long)wr.errors[p], wr.last_rc[p]);
         assert_int_equal(wr.expect[p], wr.accepted[p]);
         total += wr.accepted[p];
     }
@@ -122,7 +124,8 @@ static void test_stress_wrap_exactly_once_across_wrap(void **state)
             uint64_t start = (uint64_t)0 - offs[o];
             wr_reset();
             wr.nops = stress_n(1500);
-            if (wr.nops < offs[o] / 2 + 2) wr.nops = (unsigned)(offs[o] / 2 + 2); /* reach the wrap */
+            if (wr.nops < offs[o] / 2 + 2)
+                wr.nops = (unsigned)(offs[o] / 2 + 2); /* reach the wrap */
             px__test_ring_start = start; /* read by the creation below (thread start orders it) */
             wr.t = px_test_create(mode, caps[c], "wrap");
             px__test_ring_start = 0;
@@ -134,8 +137,9 @@ static void test_stress_wrap_exactly_once_across_wrap(void **state)
             runs++;
         }
     }
-    print_message("wrap: %u executors crossed 2^64 with >= %u items each, all exactly once in order\n", runs,
-                  WR_NP * stress_n(1500));
+    print_message(
+        "wrap: %u executors crossed 2^64 with >= %u items each, all exactly once in order\n", runs,
+        WR_NP * stress_n(1500));
 }
 
 /* A full ring that straddles the wrap holds exactly capacity items. */
@@ -198,7 +202,8 @@ static void *serve_attached(void *arg)
         return NULL;
     }
     atomic_store_explicit(&s->t, t, memory_order_release); /* pairs with the test's acquire */
-    while (!atomic_load_explicit(&s->stop, memory_order_acquire)) px_serve(t, 1000000); /* pairs with the test */
+    while (!atomic_load_explicit(&s->stop, memory_order_acquire))
+        px_serve(t, 1000000); /* pairs with the test */
     s->rc = px_thread_detach(t);
     return NULL;
 }

@@ -23,7 +23,7 @@ static void usage(FILE *f)
 #ifdef PX_HAVE_GLFW
                "  demo [options]   a GLFW window with animated OpenGL content (demo --help)\n"
 #endif
-               );
+    );
 }
 
 int main(int argc, char **argv)

@@ -156,7 +156,8 @@ static void destroy(void *exec)
 
 const px_bench_peer_t px_bench_peer_glib = {
     .name = "glib",
-    .about = "GLib: g_main_context_invoke on a context iterated by a dedicated thread, waits on a GCond",
+    .about =
+        "GLib: g_main_context_invoke on a context iterated by a dedicated thread, waits on a GCond",
     .create = create,
     .call = call,
     .post = post,

@@ -140,7 +140,8 @@ static void destroy(void *exec)
 
 const px_bench_peer_t px_bench_peer_uv = {
     .name = "uv",
-    .about = "libuv: uv_async_send to a loop thread draining a mutex-protected queue, waits on a uv_sem_t",
+    .about = "libuv: uv_async_send to a loop thread draining a mutex-protected queue, waits on a "
+             "uv_sem_t",
     .create = create,
     .call = call,
     .post = post,
