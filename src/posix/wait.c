@@ -32,16 +32,37 @@ typedef struct bucket {
 static bucket_t buckets[BUCKETS];
 static pthread_once_t buckets_once = PTHREAD_ONCE_INIT;
 
+static void bucket_init(bucket_t *b)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, &a);
+    pthread_condattr_destroy(&a);
+    b->waiters = 0;
+}
+
+/* fork: no bucket may be locked by another thread at the moment of fork, and
+ * the child's copies must not remember the parent's waiters (a condition
+ * variable with waiters that do not exist can block its broadcaster). */
+static void fork_prepare(void)
+{
+    for (int i = 0; i < BUCKETS; i++) pthread_mutex_lock(&buckets[i].lock);
+}
+static void fork_parent(void)
+{
+    for (int i = BUCKETS - 1; i >= 0; i--) pthread_mutex_unlock(&buckets[i].lock);
+}
+static void fork_child(void)
+{
+    for (int i = 0; i < BUCKETS; i++) bucket_init(&buckets[i]);
+}
+
 static void buckets_init(void)
 {
-    for (int i = 0; i < BUCKETS; i++) {
-        pthread_condattr_t a;
-        pthread_condattr_init(&a);
-        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-        pthread_mutex_init(&buckets[i].lock, NULL);
-        pthread_cond_init(&buckets[i].cond, &a);
-        pthread_condattr_destroy(&a);
-    }
+    for (int i = 0; i < BUCKETS; i++) bucket_init(&buckets[i]);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 static bucket_t *bucket_of(const void *addr)
