@@ -107,7 +107,7 @@ static void expect_failed_create(const px_thread_options_t *o, int want, const c
     assert_ptr_equal(out, SENTINEL);
     if (strstr(px_last_error(), text) == NULL)
         fail_msg("px_last_error() \"%s\" does not say \"%s\"", px_last_error(), text);
-    assert_int_equal(stress_thread_count(), threads_before);
+    assert_int_equal(stress_thread_count_settled(threads_before), threads_before);
 }
 
 static void create_destroy_ok(const px_thread_options_t *o)
@@ -141,7 +141,7 @@ static void test_faults_thread_start_refused(void **state)
     assert_int_equal(atomic_load(&inj_thread.failed), 1);
     inj_arm(&inj_thread, 0);
     create_destroy_ok(NULL); /* nothing stuck: the next one works */
-    assert_int_equal(stress_thread_count(), before);
+    assert_int_equal(stress_thread_count_settled(before), before);
 }
 
 /* ---- allocation failing at creation --------------------------------------- */
@@ -172,10 +172,10 @@ static void fail_each(injector_t *in, const char *what, const px_thread_options_
         assert_ptr_equal(out, SENTINEL);
         if (strstr(px_last_error(), "out of memory") == NULL)
             fail_msg("%s #%d failing: px_last_error() \"%s\"", what, k, px_last_error());
-        assert_int_equal(stress_thread_count(), before);
+        assert_int_equal(stress_thread_count_settled(before), before);
     }
     create_destroy_ok(o);
-    assert_int_equal(stress_thread_count(), before);
+    assert_int_equal(stress_thread_count_settled(before), before);
     print_message(
         "%s: %d calls in one creation (spec \"%s\", capacity %u), each made to fail once\n", what,
         n, o && o->cpus ? o->cpus : "", o ? o->capacity : 0);
@@ -255,7 +255,7 @@ static void test_faults_binding_refused(void **state)
     assert_int_equal(px_call(t, px_test_count, &n), 0);
     assert_int_equal(n, 1);
     px_test_destroy(t);
-    assert_int_equal(stress_thread_count(), before);
+    assert_int_equal(stress_thread_count_settled(before), before);
 }
 
 /* ---- the allowed CPU set shrinking ---------------------------------------- */
@@ -427,7 +427,7 @@ static void test_faults_cgroup_refuses_binding(void **state)
     int r = px_thread_create(&out, &(px_thread_options_t){.cpus = spec});
     char err[256];
     snprintf(err, sizeof err, "%s", px_last_error());
-    int after = stress_thread_count();
+    int after = stress_thread_count_settled(before);
     /* Back to the root cpuset before any assertion can leave us here. */
     bool back = cg_move(CPUSET_ROOT, px_test_gettid());
     if (r == 0) px_test_destroy(out);
@@ -489,7 +489,7 @@ static void test_faults_px_main_thread_refused(void **state)
     inj_arm(&inj_thread, 0);
     assert_int_equal(r, -EAGAIN);
     assert_non_null(strstr(px_last_error(), "application thread"));
-    assert_int_equal(stress_thread_count(), before);
+    assert_int_equal(stress_thread_count_settled(before), before);
     assert_int_equal(px_main(app_returns_7, NULL), 7); /* nothing stuck: it runs now */
 }
 

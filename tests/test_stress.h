@@ -102,6 +102,19 @@ static inline int stress_thread_count(void)
     return n;
 }
 
+/* The thread count once it settled at want (or after 2 s): a joined thread
+ * leaves the kernel's thread group a moment after pthread_join returns. */
+static inline int stress_thread_count_settled(int want)
+{
+    int n = stress_thread_count();
+    for (int i = 0; i < 2000 && n != want; i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+        n = stress_thread_count();
+    }
+    return n;
+}
+
 static inline void *stress_nothing(void *arg) { return arg; }
 static inline void stress_thread_count_warm_up(void)
 {

@@ -266,7 +266,7 @@ static void test_stress_lifecycle_destroy_races_calls(void **state)
     }
     /* Every producer stopped at -ESHUTDOWN once per cycle. */
     assert_int_equal(total_shut, (uint64_t)ncycles * LC_NP);
-    assert_int_equal(stress_thread_count(), threads_before);
+    assert_int_equal(stress_thread_count_settled(threads_before), threads_before);
     print_message(
         "lifecycle: %u create/destroy cycles, %llu calls+posts tried, %llu ran exactly once, "
         "%llu -ESHUTDOWN (%s build, %.1f s)\n",
@@ -306,7 +306,7 @@ static void test_stress_lifecycle_parallel_churn(void **state)
         px_test_thread_join(&th[i]);
         assert_null(th[i].ret);
     }
-    assert_int_equal(stress_thread_count(), threads_before);
+    assert_int_equal(stress_thread_count_settled(threads_before), threads_before);
 }
 
 int main(void)
