@@ -62,17 +62,24 @@ void px__thread_state_fork_child(void)
     ts->held = 0;
 }
 
-static inline px__reply_t *reply_begin(thread_state_t *ts, uint32_t *gen)
+static inline px__reply_t *reply_begin(thread_state_t *ts, px__reply_t *deep, uint32_t *gen)
 {
     uint32_t d = ts->depth++;
-    if (PX_UNLIKELY(d >= REPLY_SLOTS)) return NULL; /* the caller uses its own frame */
+    if (PX_UNLIKELY(d >= REPLY_SLOTS)) { /* nested too deep: the caller's own frame */
+        atomic_init(&deep->word, 0);
+        *gen = 0;
+        return deep;
+    }
     /* Relaxed: only this thread and the completer of its previous call on this
      * line wrote it, and that call's completion was acquired before. */
     *gen = px__load_relaxed(&ts->replies[d].word);
     return &ts->replies[d];
 }
 
-px__reply_t *px__reply_begin(uint32_t *gen) { return reply_begin(&tls, gen); }
+px__reply_t *px__reply_begin(px__reply_t *deep, uint32_t *gen)
+{
+    return reply_begin(&tls, deep, gen);
+}
 void px__reply_end(void) { tls.depth--; }
 
 bool px__holds_gate_of(const struct px_thread *t)
@@ -139,13 +146,9 @@ static int call(struct px_thread *t, px__anyfn fn, void *arg, bool wants, void *
         return 0;
     }
     if (PX_UNLIKELY(px__gate_enter(t))) return shut(t, what);
-    uint32_t gen = 0;
+    uint32_t gen;
     px__reply_t deep; /* only for calls nested deeper than the thread's reply lines */
-    px__reply_t *r = reply_begin(ts, &gen);
-    if (PX_UNLIKELY(r == NULL)) {
-        r = &deep;
-        atomic_init(&r->word, 0);
-    }
+    px__reply_t *r = reply_begin(ts, &deep, &gen);
     uint32_t spin = t->wait == PX_WAIT_SLEEP ? 0 : t->spin_ns;
     uint64_t pos;
     if (PX_UNLIKELY(px__ring_reserve(t, &pos))) {

@@ -223,8 +223,10 @@ static inline void px__notify(struct px_thread *t);
 void px__notify_slow(struct px_thread *t, uint32_t state);
 
 /* Take the calling thread's reply line for one synchronous call (nesting
- * depth + 1); *gen receives its current word. px__reply_end gives it back. */
-px__reply_t *px__reply_begin(uint32_t *gen);
+ * depth + 1), or initialise and take *deep (in the caller's frame) when the
+ * thread's lines are all in use; *gen receives its current word.
+ * px__reply_end gives it back. */
+px__reply_t *px__reply_begin(px__reply_t *deep, uint32_t *gen);
 void px__reply_end(void);
 /* Wait until the call answering on r (word gen when published) completed.
  * self: the caller's executor or NULL; it keeps serving self's queue.

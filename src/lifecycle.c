@@ -267,13 +267,9 @@ int px_thread_destroy(px_thread_t *t)
     px__gate_drain(t, self);
     /* Every accepted item is now published. Ask the thread to finish; the
      * request lives here and is completed by the thread as its last act. */
-    uint32_t gen = 0;
+    uint32_t gen;
     px__reply_t deep;
-    px__reply_t *stop = px__reply_begin(&gen);
-    if (stop == NULL) {
-        stop = &deep;
-        atomic_init(&stop->word, 0);
-    }
+    px__reply_t *stop = px__reply_begin(&deep, &gen);
     /* seq_cst pairs with px__park's fence + re-check of stop_req, before the
      * seq_cst load of state in px__notify. */
     atomic_store_explicit(&t->stop_req, stop, memory_order_seq_cst);

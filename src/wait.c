@@ -18,6 +18,19 @@
  * yields. */
 #define SPIN_CHECK_EVERY 64u
 
+/* One round of a bounded spin (round i counts from 1): pause; every
+ * SPIN_CHECK_EVERY rounds let a thread that shares our CPU run (a no-op when
+ * none does) and check the clock. True when spin_ns have passed. */
+static inline bool spin_round(unsigned i, uint64_t *deadline, uint32_t spin_ns)
+{
+    px__cpu_relax();
+    if (i % SPIN_CHECK_EVERY != 0) return false;
+    px__yield();
+    uint64_t now = px__now_ns();
+    if (*deadline == 0) *deadline = now + spin_ns;
+    return now >= *deadline;
+}
+
 void px__notify_slow(struct px_thread *t, uint32_t s)
 {
     if (s == PX__PARKED) {
@@ -99,14 +112,7 @@ bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns)
     uint64_t deadline = 0;
     for (unsigned i = 1;; i++) {
         if (px__ring_ready(self) || px__load_relaxed(&self->stop_req)) return true;
-        px__cpu_relax();
-        if (i % SPIN_CHECK_EVERY == 0) {
-            /* A producer may share our CPU: let it run (no-op when it does not). */
-            px__yield();
-            uint64_t now = px__now_ns();
-            if (deadline == 0) deadline = now + spin_ns;
-            else if (now >= deadline) return px__ring_ready(self);
-        }
+        if (spin_round(i, &deadline, spin_ns)) return px__ring_ready(self);
     }
 }
 
@@ -158,15 +164,7 @@ void px__call_wait(struct px_thread *self, px__reply_t *r, uint32_t gen, uint32_
         /* Acquire pairs with the seq_cst fetch_add / release store in px__complete. */
         if (PX_LIKELY(reply_done(px__load_acquire(&r->word), gen))) goto out;
         if (self && px__run_one(self)) continue;
-        if (spin_ns == 0) break;
-        px__cpu_relax();
-        if (i % SPIN_CHECK_EVERY == 0) {
-            /* The executor may share our CPU: let it run (no-op when it does not). */
-            px__yield();
-            uint64_t now = px__now_ns();
-            if (deadline == 0) deadline = now + spin_ns;
-            else if (now >= deadline) break;
-        }
+        if (spin_ns == 0 || spin_round(i, &deadline, spin_ns)) break;
     }
     /* Sleep phase: name ourselves, then announce WAITING (the seq_cst CAS
      * releases waiter; pairs with the fetch_add in px__complete). */

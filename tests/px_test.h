@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,6 +100,26 @@ static inline void px_test_sleep_us(unsigned us)
 }
 
 static inline long px_test_gettid(void) { return (long)syscall(SYS_gettid); }
+
+/* Wait for child pid at most timeout_ns (test thread only); on timeout kill it
+ * and fail. Returns its wait status. */
+static inline int px_test_wait_child(pid_t pid, uint64_t timeout_ns, const char *what)
+{
+    uint64_t deadline = px_test_now_ns() + timeout_ns;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid) return status;
+        if (r < 0 && errno != EINTR) fail_msg("%s: waitpid: %s", what, strerror(errno));
+        if (px_test_now_ns() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fail_msg("%s: the child did not end on its own (killed after %llu s)", what,
+                     (unsigned long long)(timeout_ns / 1000000000ull));
+        }
+        px_test_sleep_us(1000);
+    }
+}
 
 /* Poll cond(ctx) until it holds or timeout_ns passed; true when it holds. */
 static inline bool px_test_wait_until(bool (*cond)(void *), void *ctx, uint64_t timeout_ns)

@@ -19,25 +19,6 @@
 
 extern char **environ;
 
-/* Wait for pid at most timeout_ns; on timeout kill it and fail. Returns the status. */
-static int wait_child(pid_t pid, uint64_t timeout_ns, const char *what)
-{
-    uint64_t deadline = px_test_now_ns() + timeout_ns;
-    int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) return status;
-        if (r < 0 && errno != EINTR) fail_msg("%s: waitpid: %s", what, strerror(errno));
-        if (px_test_now_ns() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s: the child hung (killed after %llu s)", what,
-                     (unsigned long long)(timeout_ns / 1000000000ull));
-        }
-        px_test_sleep_us(1000);
-    }
-}
-
 static void expect_exit_code(int status, int code, const char *what)
 {
     if (WIFSIGNALED(status))
@@ -133,7 +114,7 @@ static void run_fork_case(bool full_ring_held)
 #endif
         _exit(child_checks(ex, full, may_start_threads));
     }
-    int status = wait_child(pid, 30ull * 1000000000ull, "fork child");
+    int status = px_test_wait_child(pid, 30ull * 1000000000ull, "fork child");
     expect_exit_code(status, 0, "fork child");
 
     /* The parent is unaffected. */
@@ -255,7 +236,7 @@ static void run_exit_case(const char *mode, int code)
     pid_t pid;
     int r = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
     assert_int_equal(r, 0);
-    int status = wait_child(pid, 30ull * 1000000000ull, mode);
+    int status = px_test_wait_child(pid, 30ull * 1000000000ull, mode);
     expect_exit_code(status, code, mode);
 }
 
@@ -297,7 +278,7 @@ static void test_fork_child_exit_without_destroy(void **state)
         exit(px_post(t, px_test_noop, NULL) == -ESRCH ? 0
                                                       : 1); /* exit(), not _exit(): run atexit */
     }
-    expect_exit_code(wait_child(pid, 30ull * 1000000000ull, "fork child exit"), 0,
+    expect_exit_code(px_test_wait_child(pid, 30ull * 1000000000ull, "fork child exit"), 0,
                      "fork child exit");
     px_test_flush(t);
     px_test_destroy(t);

@@ -129,25 +129,6 @@ static void open_markers(int fds[2])
     marker_fd = fds[1];
 }
 
-/* Wait for pid at most BOUND_NS; on timeout kill it and fail. */
-static int wait_child(pid_t pid, const char *what)
-{
-    uint64_t deadline = px_test_now_ns() + BOUND_NS;
-    int status = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) return status;
-        if (r < 0 && errno != EINTR) fail_msg("%s: waitpid: %s", what, strerror(errno));
-        if (px_test_now_ns() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fail_msg("%s: the child did not end on its own (killed after %llu s)", what,
-                     (unsigned long long)(BOUND_NS / 1000000000ull));
-        }
-        px_test_sleep_us(1000);
-    }
-}
-
 #define NMARKERS 3
 
 /* In the child of (a): 0 or the number of the first failed check. */
@@ -179,7 +160,7 @@ static void fork_from_main_thread(void)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) _exit(fork_main_child());
-    int status = wait_child(pid, "fork from the main thread");
+    int status = px_test_wait_child(pid, BOUND_NS, "fork from the main thread");
     int parent, other;
     read_markers(fds[0], &parent, &other);
     if (other != 0) fail_msg("the fork child ran %d of the parent's queued posts", other);
@@ -237,7 +218,7 @@ static void fork_from_item(void)
     px_test_flush(x); /* the parent's X ran forker and the markers */
     assert_true(f.child > 0);
 
-    int status = wait_child(f.child, "fork from an item");
+    int status = px_test_wait_child(f.child, BOUND_NS, "fork from an item");
     int parent, other;
     read_markers(fds[0], &parent, &other);
     if (other != 0)
