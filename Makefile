@@ -1,5 +1,6 @@
-# Thin wrapper over CMake. `make run`: set up, build, show the topology and a
-# quick benchmark. `make test`: set up, build, run every test, then again under
+# Thin wrapper over CMake. `make run`: set up, build, show the topology, a
+# quick benchmark (ending with its summary in words) and the GLFW demo.
+# `make test`: set up, build, run every test, then again under
 # ThreadSanitizer and under AddressSanitizer + UndefinedBehaviorSanitizer.
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: build, then install the build.
 
@@ -63,11 +64,9 @@ install:
 run: build
 	./$(BUILD)/pinexec topo
 	./$(BUILD)/pinexec topo core:0 pu:1 0-1 numa:0
-	@if ./$(BUILD)/pinexec bench --help >/dev/null 2>&1; then \
-	    echo "./$(BUILD)/pinexec bench --quick"; ./$(BUILD)/pinexec bench --quick; \
-	else \
-	    echo "make run: 'pinexec bench' is not built yet; skipping the benchmark"; \
-	fi
+	# A table for people, ending with what this run's ratios mean in words
+	# (--format=benchstat, the default, keeps Go's lines for benchstat and tools).
+	./$(BUILD)/pinexec bench --quick --format=table
 	@if [ -f scripts/demo.sh ]; then echo "bash scripts/demo.sh"; bash scripts/demo.sh; fi
 
 test: test-unit test-posix test-tsan test-asan

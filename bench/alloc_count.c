@@ -51,7 +51,7 @@ static __thread slot_t *my_slot;
 static inline slot_t *counting_slot(void)
 {
     /* Acquire pairs with the seq_cst store of counting in
-     * px__alloc_count_start: a thread that counts sees its slot zeroed (a
+     * pxb_alloc_count_start: a thread that counts sees its slot zeroed (a
      * plain load on x86). */
     if (__builtin_expect(!atomic_load_explicit(&counting, memory_order_acquire), 1)) return NULL;
     slot_t *s = my_slot;
@@ -110,7 +110,7 @@ static inline void count_realloc(const void *p, size_t size)
 
 /* ---- control ------------------------------------------------------------- */
 
-void px__alloc_count_start(void)
+void pxb_alloc_count_start(void)
 {
     for (unsigned i = 0; i <= SLOTS; i++) {
         /* Relaxed: published by the seq_cst store of counting below. */
@@ -123,11 +123,11 @@ void px__alloc_count_start(void)
     atomic_store_explicit(&counting, 1, memory_order_seq_cst);
 }
 
-void px__alloc_count_stop(px_alloc_counts_t *out)
+void pxb_alloc_count_stop(pxb_alloc_counts_t *out)
 {
     /* seq_cst pairs with the acquire load in counting_slot(). */
     atomic_store_explicit(&counting, 0, memory_order_seq_cst);
-    px_alloc_counts_t sum = {0, 0, 0};
+    pxb_alloc_counts_t sum = {0, 0, 0};
     for (unsigned i = 0; i <= SLOTS; i++) {
         /* Relaxed: the counted threads' allocations happen before the
          * caller's last synchronisation with them (alloc_count.h). */
@@ -154,17 +154,17 @@ static void on_malloc(const volatile void *p, size_t n)
 static void on_free(const volatile void *p) { count_free(p); }
 
 #ifdef PX_ALLOC_COUNT_WRAP
-#define HOOKED_COVERAGE PX_ALLOC_COUNT_EVERY
+#define HOOKED_COVERAGE PXB_ALLOC_COUNT_EVERY
 #else
-#define HOOKED_COVERAGE PX_ALLOC_COUNT_HOOKS
+#define HOOKED_COVERAGE PXB_ALLOC_COUNT_HOOKS
 #endif
 
 /* 0 before the first init, 1 hooks installed, -1 refused. */
 static _Atomic int hooks_state;
 
-px_alloc_coverage_t px__alloc_count_coverage(void) { return HOOKED_COVERAGE; }
+pxb_alloc_coverage_t pxb_alloc_count_coverage(void) { return HOOKED_COVERAGE; }
 
-px_alloc_coverage_t px__alloc_count_init(void)
+pxb_alloc_coverage_t pxb_alloc_count_init(void)
 {
     /* Relaxed: init runs on one thread before counting starts (alloc_count.h). */
     int s = atomic_load_explicit(&hooks_state, memory_order_relaxed);
@@ -172,7 +172,7 @@ px_alloc_coverage_t px__alloc_count_init(void)
         s = __sanitizer_install_malloc_and_free_hooks(on_malloc, on_free) != 0 ? 1 : -1;
         atomic_store_explicit(&hooks_state, s, memory_order_relaxed);
     }
-    return s > 0 ? HOOKED_COVERAGE : PX_ALLOC_COUNT_NONE;
+    return s > 0 ? HOOKED_COVERAGE : PXB_ALLOC_COUNT_NONE;
 }
 
 #ifdef PX_ALLOC_COUNT_WRAP
@@ -241,8 +241,8 @@ int __wrap_posix_memalign(void **out, size_t align, size_t size)
 
 #elif defined(USE_INTERPOSE)
 
-px_alloc_coverage_t px__alloc_count_coverage(void) { return PX_ALLOC_COUNT_EVERY; }
-px_alloc_coverage_t px__alloc_count_init(void) { return PX_ALLOC_COUNT_EVERY; }
+pxb_alloc_coverage_t pxb_alloc_count_coverage(void) { return PXB_ALLOC_COUNT_EVERY; }
+pxb_alloc_coverage_t pxb_alloc_count_init(void) { return PXB_ALLOC_COUNT_EVERY; }
 
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t n, size_t size);
@@ -314,7 +314,7 @@ void *pvalloc(size_t size)
 
 #else
 
-px_alloc_coverage_t px__alloc_count_coverage(void) { return PX_ALLOC_COUNT_NONE; }
-px_alloc_coverage_t px__alloc_count_init(void) { return PX_ALLOC_COUNT_NONE; }
+pxb_alloc_coverage_t pxb_alloc_count_coverage(void) { return PXB_ALLOC_COUNT_NONE; }
+pxb_alloc_coverage_t pxb_alloc_count_init(void) { return PXB_ALLOC_COUNT_NONE; }
 
 #endif

@@ -8,13 +8,13 @@
 
 #include "bench.h"
 
-void px__bench_usage(FILE *f)
+void pxb_usage(FILE *f)
 {
     fprintf(f,
             "usage: pinexec bench [options]\n"
             "  Measure pinexec's executors against the hardware floors and other\n"
-            "  executors, on CPU pairs chosen from the topology. Prints Go benchmark\n"
-            "  lines (benchstat-compatible) and a ratio summary.\n"
+            "  executors, on CPU pairs chosen from the topology. Prints every case, the\n"
+            "  ratios against the floors with their goals, and what they mean in words.\n"
             "options:\n"
             "  --filter REGEX  run the cases whose name matches REGEX (POSIX ERE,\n"
             "                  unanchored), e.g. 'Call/spin' or '^BenchmarkPost'\n"
@@ -24,7 +24,11 @@ void px__bench_usage(FILE *f)
             "  --quick         short run (about 10-20 s in all)\n"
             "  --cpus A,B      run on this CPU pair only (OS indexes; caller on A,\n"
             "                  executor on B; A == B: the same PU)\n"
-            "  --json          one JSON document on stdout instead of Go lines\n"
+            "  --format FMT    benchstat (default): Go benchmark lines for benchstat and\n"
+            "                  tools, ratios and the summary as # comments;\n"
+            "                  table: aligned columns for people (make run);\n"
+            "                  json: one JSON document\n"
+            "  --json          the same as --format=json\n"
             "  --list          print the names of the selected cases and exit\n"
             "  --glfw          run inside px_glfw_main (needs a display, e.g. xvfb-run):\n"
             "                  the main-thread call becomes BenchmarkGLFWWake, a call to a\n"
@@ -33,7 +37,7 @@ void px__bench_usage(FILE *f)
             "                  progress line on stderr (default: when it is a terminal)\n"
             "  -h, --help      this text\n"
             "Compare runs: pinexec bench --count 10 > old.txt; ...; benchstat old.txt new.txt\n",
-            PX_BENCH_COUNT_MAX);
+            PXB_COUNT_MAX);
 }
 
 static int bad(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -57,7 +61,7 @@ static const struct {
     {"ms", 1e6}, {"s", 1e9},  {"m", 60e9},        {"h", 3600e9},
 };
 
-int px__bench_parse_duration(const char *s, uint64_t *ns)
+int pxb_parse_duration(const char *s, uint64_t *ns)
 {
     if (s == NULL || *s == '\0') return -EINVAL;
     double total = 0;
@@ -85,20 +89,20 @@ int px__bench_parse_duration(const char *s, uint64_t *ns)
         if (best == 0) return -EINVAL; /* missing or unknown unit */
         p += best;
         total += v * mult;
-        if (total > (double)PX_BENCH_TIME_MAX_NS) return -EINVAL;
+        if (total > (double)PXB_TIME_MAX_NS) return -EINVAL;
     }
     if (total < 1) return -EINVAL;
     *ns = (uint64_t)(total + 0.5);
     return 0;
 }
 
-int px__bench_parse_count(const char *s, unsigned *out)
+int pxb_parse_count(const char *s, unsigned *out)
 {
     if (s == NULL || !isdigit((unsigned char)*s)) return -EINVAL;
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end != '\0' || v < 1 || v > PX_BENCH_COUNT_MAX) return -EINVAL;
+    if (errno || *end != '\0' || v < 1 || v > PXB_COUNT_MAX) return -EINVAL;
     *out = (unsigned)v;
     return 0;
 }
@@ -115,7 +119,7 @@ static int parse_cpu(const char *s, const char **rest, int *out)
     return 0;
 }
 
-int px__bench_parse_cpus(const char *s, int out[2])
+int pxb_parse_cpus(const char *s, int out[2])
 {
     if (s == NULL) return -EINVAL;
     int a, b;
@@ -126,13 +130,32 @@ int px__bench_parse_cpus(const char *s, int out[2])
     return 0;
 }
 
-bool px__bench_selected(const px_bench_opts_t *o, const char *name)
+int pxb_parse_format(const char *s, pxb_format_t *out)
+{
+    static const struct {
+        const char *name;
+        pxb_format_t f;
+    } formats[] = {
+        {"benchstat", PXB_FORMAT_BENCHSTAT},
+        {"table", PXB_FORMAT_TABLE},
+        {"json", PXB_FORMAT_JSON},
+    };
+    for (size_t i = 0; s && i < sizeof formats / sizeof formats[0]; i++) {
+        if (strcmp(s, formats[i].name) == 0) {
+            *out = formats[i].f;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+bool pxb_selected(const pxb_opts_t *o, const char *name)
 {
     if (!o->has_filter) return true;
     return regexec(&o->filter_re, name, 0, NULL, 0) == 0;
 }
 
-void px__bench_opts_free(px_bench_opts_t *o)
+void pxb_opts_free(pxb_opts_t *o)
 {
     if (o->has_filter) regfree(&o->filter_re);
     o->has_filter = false;
@@ -156,7 +179,7 @@ static bool is_opt(const char *a, const char *name)
     return strncmp(a, name, l) == 0 && (a[l] == '\0' || a[l] == '=');
 }
 
-int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, size_t errlen)
+int pxb_parse_args(int argc, char **argv, pxb_opts_t *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
     o->count = 1;
@@ -171,7 +194,7 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             o->help = true;
         } else if (strcmp(a, "--json") == 0) {
-            o->json = true;
+            o->format = PXB_FORMAT_JSON;
         } else if (strcmp(a, "--quick") == 0) {
             o->quick = true;
         } else if (strcmp(a, "--glfw") == 0) {
@@ -187,14 +210,19 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             if (v == NULL || *v == '\0')
                 return bad(err, errlen, "--filter needs a regular expression");
             filter = v;
+        } else if (is_opt(a, "--format")) {
+            v = value_of(argc, argv, &i, "--format");
+            if (v == NULL || pxb_parse_format(v, &o->format))
+                return bad(err, errlen, "--format \"%s\": want benchstat, table or json",
+                           v ? v : "");
         } else if (is_opt(a, "--count")) {
             v = value_of(argc, argv, &i, "--count");
-            if (v == NULL || px__bench_parse_count(v, &o->count))
+            if (v == NULL || pxb_parse_count(v, &o->count))
                 return bad(err, errlen, "--count \"%s\": want an integer from 1 to %u", v ? v : "",
-                           PX_BENCH_COUNT_MAX);
+                           PXB_COUNT_MAX);
         } else if (is_opt(a, "--time")) {
             v = value_of(argc, argv, &i, "--time");
-            if (v == NULL || px__bench_parse_duration(v, &o->time_ns))
+            if (v == NULL || pxb_parse_duration(v, &o->time_ns))
                 return bad(err, errlen,
                            "--time \"%s\": want a positive Go duration up to 1h, such as 200ms, "
                            "1.5s or 1m",
@@ -202,7 +230,7 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             time_given = true;
         } else if (is_opt(a, "--cpus")) {
             v = value_of(argc, argv, &i, "--cpus");
-            if (v == NULL || px__bench_parse_cpus(v, o->cpus))
+            if (v == NULL || pxb_parse_cpus(v, o->cpus))
                 return bad(err, errlen,
                            "--cpus \"%s\": want two OS CPU indexes \"A,B\", such as 0,1",
                            v ? v : "");
@@ -210,7 +238,7 @@ int px__bench_parse_args(int argc, char **argv, px_bench_opts_t *o, char *err, s
             return bad(err, errlen, "unknown argument \"%s\"", a);
         }
     }
-    if (!time_given) o->time_ns = o->quick ? PX_BENCH_TIME_QUICK_NS : PX_BENCH_TIME_DEFAULT_NS;
+    if (!time_given) o->time_ns = o->quick ? PXB_TIME_QUICK_NS : PXB_TIME_DEFAULT_NS;
     if (filter) {
         int r = regcomp(&o->filter_re, filter, REG_EXTENDED | REG_NOSUB);
         if (r != 0) {

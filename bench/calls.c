@@ -19,7 +19,7 @@
 #include "bench.h"
 #include "platform.h"
 
-const char *px__bench_wait_name(px_wait_t w)
+const char *pxb_wait_name(px_wait_t w)
 {
     switch (w) {
     case PX_WAIT_SPIN: return "spin";
@@ -29,7 +29,7 @@ const char *px__bench_wait_name(px_wait_t w)
     return "?";
 }
 
-int px__bench_executor(px_thread_t **out, int cpu, px_wait_t wait, const char *name)
+int pxb_executor(px_thread_t **out, int cpu, px_wait_t wait, const char *name)
 {
     char spec[16];
     snprintf(spec, sizeof spec, "%d", cpu);
@@ -42,23 +42,23 @@ int px__bench_executor(px_thread_t **out, int cpu, px_wait_t wait, const char *n
     return px_thread_create(out, &o);
 }
 
-px_thread_t *px__b_executor(px_b_t *b, px_wait_t wait)
+px_thread_t *pxb_b_executor(pxb_b_t *b, px_wait_t wait)
 {
-    const px_bench_case_t *c = px__b_case(b);
+    const pxb_case_t *c = pxb_b_case(b);
     px_thread_t *t = NULL;
-    int r = px__bench_executor(&t, c->pair->b, wait, "bench-exec");
+    int r = pxb_executor(&t, c->pair->b, wait, "bench-exec");
     if (r) {
-        px__b_fail(b, r, "px_thread_create on CPU %d: %s", c->pair->b, px_last_error());
+        pxb_b_fail(b, r, "px_thread_create on CPU %d: %s", c->pair->b, px_last_error());
         return NULL;
     }
-    px__b_track_executor(b, t);
+    pxb_b_track_executor(b, t);
     return t;
 }
 
-void px__b_destroy(px_b_t *b, px_thread_t *t)
+void pxb_b_destroy(pxb_b_t *b, px_thread_t *t)
 {
     int r = px_thread_destroy(t);
-    if (r) px__b_fail(b, r, "px_thread_destroy: %s", px_last_error());
+    if (r) pxb_b_fail(b, r, "px_thread_destroy: %s", px_last_error());
 }
 
 typedef struct call_ctx {
@@ -71,7 +71,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     call_ctx_t *c = ctx;
-    return px__bench_calls(c->t, &c->counter, n);
+    return pxb_calls(c->t, &c->counter, n);
 }
 
 static int call_v_run(void *ctx, uint64_t n, uint64_t *self_ns)
@@ -80,23 +80,23 @@ static int call_v_run(void *ctx, uint64_t n, uint64_t *self_ns)
     call_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
         void *res = NULL;
-        int r = px_call_v(c->t, px__bench_count_v, &c->counter, &res);
+        int r = px_call_v(c->t, pxb_count_v, &c->counter, &res);
         if (r) return r;
         if (res != &c->counter) return -EPROTO;
     }
     return 0;
 }
 
-static void bench_call(px_b_t *b)
+static void bench_call(pxb_b_t *b)
 {
-    const px_bench_case_t *cs = px__b_case(b);
-    if (px__b_pin_caller(b)) return;
+    const pxb_case_t *cs = pxb_b_case(b);
+    if (pxb_b_pin_caller(b)) return;
     call_ctx_t c = {0};
-    c.t = px__b_executor(b, (px_wait_t)cs->param);
+    c.t = pxb_b_executor(b, (px_wait_t)cs->param);
     if (c.t == NULL) return;
-    px__b_track_thread(b, pthread_self());
-    px__b_measure(b, cs->ptr ? call_v_run : call_run, &c);
-    px__b_destroy(b, c.t);
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_measure(b, cs->ptr ? call_v_run : call_run, &c);
+    pxb_b_destroy(b, c.t);
 }
 
 /* ---- inline ---- */
@@ -111,7 +111,7 @@ static void inline_loop(void *arg)
 {
     inline_ctx_t *x = arg;
     for (uint64_t i = 0; i < x->n; i++) {
-        int r = px_call(x->c->t, px__bench_count, &x->c->counter);
+        int r = px_call(x->c->t, pxb_count, &x->c->counter);
         if (r) {
             x->err = r;
             return;
@@ -127,14 +127,14 @@ static int inline_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return r ? r : x.err;
 }
 
-static void bench_inline(px_b_t *b)
+static void bench_inline(pxb_b_t *b)
 {
-    if (px__b_pin_caller(b)) return;
+    if (pxb_b_pin_caller(b)) return;
     call_ctx_t c = {0};
-    c.t = px__b_executor(b, PX_WAIT_ADAPTIVE);
+    c.t = pxb_b_executor(b, PX_WAIT_ADAPTIVE);
     if (c.t == NULL) return;
-    px__b_measure(b, inline_run, &c);
-    px__b_destroy(b, c.t);
+    pxb_b_measure(b, inline_run, &c);
+    pxb_b_destroy(b, c.t);
 }
 
 /* ---- cold ---- */
@@ -176,7 +176,7 @@ static int cold_run(void *ctx, uint64_t n, uint64_t *self_ns)
         int r = wait_parked(c);
         if (r) return r;
         uint64_t t0 = px__now_ns();
-        r = px_call(c->t, px__bench_count, &c->counter);
+        r = px_call(c->t, pxb_count, &c->counter);
         sum += px__now_ns() - t0;
         if (r) return r;
     }
@@ -184,49 +184,49 @@ static int cold_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return 0;
 }
 
-static void bench_cold(px_b_t *b)
+static void bench_cold(pxb_b_t *b)
 {
-    if (px__b_pin_caller(b)) return;
+    if (pxb_b_pin_caller(b)) return;
     call_ctx_t c = {0};
-    c.t = px__b_executor(b, (px_wait_t)px__b_case(b)->param);
+    c.t = pxb_b_executor(b, (px_wait_t)pxb_b_case(b)->param);
     if (c.t == NULL) return;
-    px__b_track_thread(b, pthread_self());
-    px__b_measure(b, cold_run, &c);
-    px__b_destroy(b, c.t);
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_measure(b, cold_run, &c);
+    pxb_b_destroy(b, c.t);
 }
 
 /* ---- registration ---- */
 
 static const unsigned producers[] = {1, 2, 4, 8, 16};
 
-void px__bench_calls_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
+void pxb_calls_register(pxb_list_t *l, const pxb_pairs_t *pairs)
 {
     static const px_wait_t modes[] = {PX_WAIT_SPIN, PX_WAIT_ADAPTIVE, PX_WAIT_SLEEP};
-    for (int k = 0; k < PX_PAIR_NKINDS; k++) {
-        const px_bench_pair_t *p = &pairs->p[k];
+    for (int k = 0; k < PXB_PAIR_NKINDS; k++) {
+        const pxb_pair_t *p = &pairs->p[k];
         if (!p->present) continue;
         for (unsigned m = 0; m < 3; m++) {
-            if (k == PX_PAIR_SAME && modes[m] == PX_WAIT_SPIN)
-                px__bench_add(l, px__bench_skip_case, p, 0,
-                              "a spinning executor on the caller's PU runs only when preempted", 0,
-                              "BenchmarkCall/spin/%s", p->label);
+            if (k == PXB_PAIR_SAME && modes[m] == PX_WAIT_SPIN)
+                pxb_add(l, pxb_skip_case, p, 0,
+                        "a spinning executor on the caller's PU runs only when preempted", 0,
+                        "BenchmarkCall/spin/%s", p->label);
             else
-                px__bench_add(l, bench_call, p, modes[m], NULL, PX_BENCH_PINEXEC,
-                              "BenchmarkCall/%s/%s", px__bench_wait_name(modes[m]), p->label);
+                pxb_add(l, bench_call, p, modes[m], NULL, PXB_PINEXEC, "BenchmarkCall/%s/%s",
+                        pxb_wait_name(modes[m]), p->label);
         }
-        px__bench_add(l, bench_cold, p, PX_WAIT_SLEEP, NULL, PX_BENCH_PINEXEC,
-                      "BenchmarkCallCold/sleep/%s", p->label);
+        pxb_add(l, bench_cold, p, PX_WAIT_SLEEP, NULL, PXB_PINEXEC, "BenchmarkCallCold/sleep/%s",
+                p->label);
     }
-    const px_bench_pair_t *p = &pairs->p[pairs->primary];
+    const pxb_pair_t *p = &pairs->p[pairs->primary];
     for (unsigned m = 0; m < 3; m++) {
-        if (pairs->primary == PX_PAIR_SAME && modes[m] == PX_WAIT_SPIN) continue;
-        px__bench_add(l, bench_call, p, modes[m], "v", PX_BENCH_PINEXEC, "BenchmarkCallV/%s/%s",
-                      px__bench_wait_name(modes[m]), p->label);
+        if (pairs->primary == PXB_PAIR_SAME && modes[m] == PX_WAIT_SPIN) continue;
+        pxb_add(l, bench_call, p, modes[m], "v", PXB_PINEXEC, "BenchmarkCallV/%s/%s",
+                pxb_wait_name(modes[m]), p->label);
     }
-    px__bench_add(l, bench_inline, p, 0, NULL, PX_BENCH_PINEXEC, "BenchmarkCallInline");
-    px__bench_add(l, bench_cold, p, PX_WAIT_ADAPTIVE, NULL, PX_BENCH_PINEXEC,
-                  "BenchmarkCallCold/adaptive/%s", p->label);
+    pxb_add(l, bench_inline, p, 0, NULL, PXB_PINEXEC, "BenchmarkCallInline");
+    pxb_add(l, bench_cold, p, PX_WAIT_ADAPTIVE, NULL, PXB_PINEXEC, "BenchmarkCallCold/adaptive/%s",
+            p->label);
     for (unsigned i = 0; i < sizeof producers / sizeof producers[0]; i++)
-        px__bench_add(l, px__bench_pool_calls, p, producers[i], NULL, PX_BENCH_PINEXEC,
-                      "BenchmarkCallContended/P=%u/%s", producers[i], p->label);
+        pxb_add(l, pxb_pool_calls, p, producers[i], NULL, PXB_PINEXEC,
+                "BenchmarkCallContended/P=%u/%s", producers[i], p->label);
 }

@@ -30,7 +30,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     call_ctx_t *c = ctx;
-    return px__bench_calls(c->t, &c->counter, n);
+    return pxb_calls(c->t, &c->counter, n);
 }
 
 /* ---- the main thread ---- */
@@ -39,26 +39,26 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
 static void pin_main(void *arg)
 {
     int *cpu = arg;
-    *cpu = px__bench_pin_self(*cpu);
+    *cpu = pxb_pin_self(*cpu);
 }
 
-static void bench_main_thread(px_b_t *b)
+static void bench_main_thread(pxb_b_t *b)
 {
-    if (!px__b_main_served(b)) {
-        px__b_skip(b, "the suite is not running inside px_main");
+    if (!pxb_b_main_served(b)) {
+        pxb_b_skip(b, "the suite is not running inside px_main");
         return;
     }
-    if (px__b_pin_caller(b)) return;
-    int cpu = px__b_case(b)->pair->b;
+    if (pxb_b_pin_caller(b)) return;
+    int cpu = pxb_b_case(b)->pair->b;
     int r = px_call(px_mainthread(), pin_main, &cpu);
     if (r || cpu) {
-        px__b_fail(b, r ? r : cpu, "cannot pin the main thread to CPU %d", px__b_case(b)->pair->b);
+        pxb_b_fail(b, r ? r : cpu, "cannot pin the main thread to CPU %d", pxb_b_case(b)->pair->b);
         return;
     }
     call_ctx_t c = {.t = px_mainthread()};
-    px__b_track_executor(b, c.t);
-    px__b_track_thread(b, pthread_self());
-    px__b_measure(b, call_run, &c);
+    pxb_b_track_executor(b, c.t);
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_measure(b, call_run, &c);
     cpu = -1;
     px_call(px_mainthread(), pin_main, &cpu);
 }
@@ -130,36 +130,34 @@ static int owner_start(owner_t *o)
     return o->err;
 }
 
-static void bench_driven(px_b_t *b)
+static void bench_driven(pxb_b_t *b)
 {
-    if (px__b_pin_caller(b)) return;
+    if (pxb_b_pin_caller(b)) return;
     owner_t o;
     memset(&o, 0, sizeof o);
-    o.cpu = px__b_case(b)->pair->b;
-    o.use_fd = px__b_case(b)->param != 0;
+    o.cpu = pxb_b_case(b)->pair->b;
+    o.use_fd = pxb_b_case(b)->param != 0;
     int r = owner_start(&o);
     if (r) {
-        px__b_fail(b, r, "px_thread_attach on CPU %d: %s", o.cpu, px_last_error());
+        pxb_b_fail(b, r, "px_thread_attach on CPU %d: %s", o.cpu, px_last_error());
         return;
     }
     call_ctx_t c = {.t = o.t};
-    px__b_track_executor(b, o.t);
-    px__b_track_thread(b, pthread_self());
-    px__b_measure(b, call_run, &c);
+    pxb_b_track_executor(b, o.t);
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_measure(b, call_run, &c);
     /* Fails only when the loop already ended (loop_err); join either way. */
     r = px_call(o.t, stop_fn, &o);
     pthread_join(o.th, NULL);
-    if (r && !o.loop_err) px__b_fail(b, r, "cannot stop the owner thread");
-    if (o.loop_err) px__b_fail(b, o.loop_err, "the owner's loop failed");
+    if (r && !o.loop_err) pxb_b_fail(b, r, "cannot stop the owner thread");
+    if (o.loop_err) pxb_b_fail(b, o.loop_err, "the owner's loop failed");
 }
 
-void px__bench_driven_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
+void pxb_driven_register(pxb_list_t *l, const pxb_pairs_t *pairs)
 {
-    const px_bench_pair_t *p = &pairs->p[pairs->primary];
-    px__bench_add(l, bench_main_thread, p, 0, NULL, PX_BENCH_PINEXEC, "%s/%s",
-                  l->glfw ? "BenchmarkGLFWWake" : "BenchmarkMainThreadCall", p->label);
-    px__bench_add(l, bench_driven, p, 0, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/serve/%s",
-                  p->label);
-    px__bench_add(l, bench_driven, p, 1, NULL, PX_BENCH_PINEXEC, "BenchmarkDrivenCall/fd/%s",
-                  p->label);
+    const pxb_pair_t *p = &pairs->p[pairs->primary];
+    pxb_add(l, bench_main_thread, p, 0, NULL, PXB_PINEXEC, "%s/%s",
+            l->glfw ? "BenchmarkGLFWWake" : "BenchmarkMainThreadCall", p->label);
+    pxb_add(l, bench_driven, p, 0, NULL, PXB_PINEXEC, "BenchmarkDrivenCall/serve/%s", p->label);
+    pxb_add(l, bench_driven, p, 1, NULL, PXB_PINEXEC, "BenchmarkDrivenCall/fd/%s", p->label);
 }

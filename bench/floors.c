@@ -36,7 +36,7 @@ typedef struct server {
 static void *server_main(void *p)
 {
     server_t *s = p;
-    int r = px__bench_pin_self(s->cpu);
+    int r = pxb_pin_self(s->cpu);
     atomic_store_explicit(&s->pin_err, r, memory_order_relaxed); /* relaxed: published by ready */
     atomic_store_explicit(&s->ready, 1, memory_order_release);   /* pairs with server_start */
     px__futex_wake(&s->ready, 1);
@@ -64,17 +64,17 @@ static int server_start(server_t *s, int cpu, void *(*loop)(void *), void *arg)
 }
 
 /* Common start of a two-thread floor: pin the caller, start the server. */
-static int two_threads(px_b_t *b, server_t *s, void *(*loop)(void *), void *arg)
+static int two_threads(pxb_b_t *b, server_t *s, void *(*loop)(void *), void *arg)
 {
-    const px_bench_pair_t *pair = px__b_case(b)->pair;
-    if (px__b_pin_caller(b)) return -1;
+    const pxb_pair_t *pair = pxb_b_case(b)->pair;
+    if (pxb_b_pin_caller(b)) return -1;
     int r = server_start(s, pair->b, loop, arg);
     if (r) {
-        px__b_fail(b, r, "cannot start the server thread on CPU %d", pair->b);
+        pxb_b_fail(b, r, "cannot start the server thread on CPU %d", pair->b);
         return r;
     }
-    px__b_track_thread(b, pthread_self());
-    px__b_track_thread(b, s->th);
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_track_thread(b, s->th);
     return 0;
 }
 
@@ -90,12 +90,12 @@ static int direct_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return 0;
 }
 
-static void bench_direct(px_b_t *b)
+static void bench_direct(pxb_b_t *b)
 {
     volatile uint64_t counter = 0;
-    if (px__b_pin_caller(b)) return;
-    px__b_track_thread(b, pthread_self());
-    px__b_measure(b, direct_run, (void *)&counter);
+    if (pxb_b_pin_caller(b)) return;
+    pxb_b_track_thread(b, pthread_self());
+    pxb_b_measure(b, direct_run, (void *)&counter);
 }
 
 /* ---- PingPong/1line and /2lines --------------------------------------------- */
@@ -170,18 +170,18 @@ static int pp2_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return 0;
 }
 
-static void bench_pingpong(px_b_t *b)
+static void bench_pingpong(pxb_b_t *b)
 {
     pingpong_t *p = aligned_alloc(64, sizeof *p);
     if (p == NULL) {
-        px__b_fail(b, -ENOMEM, "out of memory");
+        pxb_b_fail(b, -ENOMEM, "out of memory");
         return;
     }
     memset(p, 0, sizeof *p);
-    p->lines = (int)px__b_case(b)->param;
+    p->lines = (int)pxb_b_case(b)->param;
     server_t s;
     if (two_threads(b, &s, p->lines == 1 ? pp1_server : pp2_server, p) == 0) {
-        px__b_measure(b, p->lines == 1 ? pp1_run : pp2_run, p);
+        pxb_b_measure(b, p->lines == 1 ? pp1_run : pp2_run, p);
         atomic_store_explicit(&p->stop, 1, memory_order_relaxed); /* relaxed: a flag; join orders */
         pthread_join(s.th, NULL);
     }
@@ -227,19 +227,19 @@ static int futex_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return 0;
 }
 
-static void bench_futex(px_b_t *b)
+static void bench_futex(pxb_b_t *b)
 {
     futex_pp_t *f = aligned_alloc(64, sizeof(futex_pp_t) < 64 ? 64 : sizeof(futex_pp_t));
     if (f == NULL) {
-        px__b_fail(b, -ENOMEM, "out of memory");
+        pxb_b_fail(b, -ENOMEM, "out of memory");
         return;
     }
     atomic_init(&f->turn, TURN_CALLER);
     atomic_init(&f->stop, 0);
     server_t s;
     if (two_threads(b, &s, futex_server, f) == 0) {
-        px__b_fixed_wakes(b, 2.0);
-        px__b_measure(b, futex_run, f);
+        pxb_b_fixed_wakes(b, 2.0);
+        pxb_b_measure(b, futex_run, f);
         atomic_store_explicit(&f->stop, 1, memory_order_relaxed); /* relaxed: published by turn */
         atomic_store_explicit(&f->turn, TURN_SERVER,
                               memory_order_release); /* pairs with futex_server */
@@ -305,7 +305,7 @@ static int spsc_run(void *ctx, uint64_t n, uint64_t *self_ns)
                 atomic_load_explicit(&q->head, memory_order_acquire); /* pairs with the consumer */
             if (t - q->head_cache >= SPSC_CAP) px__cpu_relax();
         }
-        q->cells[t & (SPSC_CAP - 1)] = (spsc_cell_t){px__bench_count, &q->ran};
+        q->cells[t & (SPSC_CAP - 1)] = (spsc_cell_t){pxb_count, &q->ran};
         t++;
         atomic_store_explicit(&q->tail, t, memory_order_release); /* pairs with the consumer */
     }
@@ -316,17 +316,17 @@ static int spsc_run(void *ctx, uint64_t n, uint64_t *self_ns)
     return 0;
 }
 
-static void bench_spsc(px_b_t *b)
+static void bench_spsc(pxb_b_t *b)
 {
     spsc_t *q = aligned_alloc(64, sizeof *q);
     if (q == NULL) {
-        px__b_fail(b, -ENOMEM, "out of memory");
+        pxb_b_fail(b, -ENOMEM, "out of memory");
         return;
     }
     memset(q, 0, sizeof *q);
     server_t s;
     if (two_threads(b, &s, spsc_consumer, q) == 0) {
-        px__b_measure(b, spsc_run, q);
+        pxb_b_measure(b, spsc_run, q);
         atomic_store_explicit(&q->stop, 1, memory_order_relaxed); /* relaxed: a flag; join orders */
         pthread_join(s.th, NULL);
     }
@@ -335,21 +335,20 @@ static void bench_spsc(px_b_t *b)
 
 /* ---- registration ----------------------------------------------------------- */
 
-void px__bench_floors_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
+void pxb_floors_register(pxb_list_t *l, const pxb_pairs_t *pairs)
 {
-    px__bench_add(l, bench_direct, NULL, 0, NULL, 0, "BenchmarkDirectCall");
-    for (int k = 0; k < PX_PAIR_NKINDS; k++) {
-        const px_bench_pair_t *p = &pairs->p[k];
+    pxb_add(l, bench_direct, NULL, 0, NULL, 0, "BenchmarkDirectCall");
+    for (int k = 0; k < PXB_PAIR_NKINDS; k++) {
+        const pxb_pair_t *p = &pairs->p[k];
         if (!p->present) continue;
         /* Spinning on one PU only progresses when the scheduler preempts. */
-        void (*spin_only)(px_b_t *) = k == PX_PAIR_SAME ? px__bench_skip_case : NULL;
+        void (*spin_only)(pxb_b_t *) = k == PXB_PAIR_SAME ? pxb_skip_case : NULL;
         const char *why = "a spinning floor on one PU measures the scheduler's time slice";
-        px__bench_add(l, spin_only ? spin_only : bench_pingpong, p, 1, why, 0,
-                      "BenchmarkPingPong/1line/%s", p->label);
-        px__bench_add(l, spin_only ? spin_only : bench_pingpong, p, 2, why, 0,
-                      "BenchmarkPingPong/2lines/%s", p->label);
-        px__bench_add(l, bench_futex, p, 0, NULL, 0, "BenchmarkFutexPingPong/%s", p->label);
-        px__bench_add(l, spin_only ? spin_only : bench_spsc, p, 0, why, 0, "BenchmarkSPSC/%s",
-                      p->label);
+        pxb_add(l, spin_only ? spin_only : bench_pingpong, p, 1, why, 0,
+                "BenchmarkPingPong/1line/%s", p->label);
+        pxb_add(l, spin_only ? spin_only : bench_pingpong, p, 2, why, 0,
+                "BenchmarkPingPong/2lines/%s", p->label);
+        pxb_add(l, bench_futex, p, 0, NULL, 0, "BenchmarkFutexPingPong/%s", p->label);
+        pxb_add(l, spin_only ? spin_only : bench_spsc, p, 0, why, 0, "BenchmarkSPSC/%s", p->label);
     }
 }

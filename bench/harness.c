@@ -26,12 +26,12 @@
 #define MIN_BATCH_NS 1000000ull /* 1ms: clock reads and per-batch barriers vanish */
 #define MAX_N (1ull << 40)
 
-struct px_b {
-    const px_bench_case_t *c;
-    const px_bench_opts_t *o;
-    px_bench_result_t *r;
+struct pxb_b {
+    const pxb_case_t *c;
+    const pxb_opts_t *o;
+    pxb_result_t *r;
     bool main_served;
-    clockid_t clocks[PX_BENCH_MAX_CLOCKS]; /* CPU clocks of the tracked threads */
+    clockid_t clocks[PXB_MAX_CLOCKS]; /* CPU clocks of the tracked threads */
     unsigned nclocks;
     bool track_process;
     px_thread_t *execs[4];
@@ -39,73 +39,73 @@ struct px_b {
     bool fixed_wakes;
     double fixed_wakes_op;
     uint64_t multiple;
-    const uint64_t *counters[PX_BENCH_MAX_EXTRA];
-    const char *counter_units[PX_BENCH_MAX_EXTRA];
+    const uint64_t *counters[PXB_MAX_EXTRA];
+    const char *counter_units[PXB_MAX_EXTRA];
     unsigned ncounters;
     bool measured;
 };
 
-const px_bench_case_t *px__b_case(px_b_t *b) { return b->c; }
-const px_bench_opts_t *px__b_opts(px_b_t *b) { return b->o; }
-bool px__b_main_served(px_b_t *b) { return b->main_served; }
+const pxb_case_t *pxb_b_case(pxb_b_t *b) { return b->c; }
+const pxb_opts_t *pxb_b_opts(pxb_b_t *b) { return b->o; }
+bool pxb_b_main_served(pxb_b_t *b) { return b->main_served; }
 
-int px__b_pin_caller(px_b_t *b)
+int pxb_b_pin_caller(pxb_b_t *b)
 {
-    int r = px__bench_pin_self(b->c->pair ? b->c->pair->a : -1);
+    int r = pxb_pin_self(b->c->pair ? b->c->pair->a : -1);
     if (r)
-        px__b_fail(b, r, "cannot pin the caller to CPU %d: %s", b->c->pair ? b->c->pair->a : -1,
+        pxb_b_fail(b, r, "cannot pin the caller to CPU %d: %s", b->c->pair ? b->c->pair->a : -1,
                    px_last_error());
     return r;
 }
 
-void px__b_track_thread(px_b_t *b, pthread_t th)
+void pxb_b_track_thread(pxb_b_t *b, pthread_t th)
 {
     clockid_t c;
-    if (b->nclocks < PX_BENCH_MAX_CLOCKS && pthread_getcpuclockid(th, &c) == 0)
+    if (b->nclocks < PXB_MAX_CLOCKS && pthread_getcpuclockid(th, &c) == 0)
         b->clocks[b->nclocks++] = c;
 }
 
-void px__b_track_process(px_b_t *b) { b->track_process = true; }
+void pxb_b_track_process(pxb_b_t *b) { b->track_process = true; }
 
-void px__b_track_executor(px_b_t *b, px_thread_t *t)
+void pxb_b_track_executor(pxb_b_t *b, px_thread_t *t)
 {
     if (b->nexecs < sizeof b->execs / sizeof b->execs[0]) b->execs[b->nexecs++] = t;
 }
 
-void px__b_fixed_wakes(px_b_t *b, double per_op)
+void pxb_b_fixed_wakes(pxb_b_t *b, double per_op)
 {
     b->fixed_wakes = true;
     b->fixed_wakes_op = per_op;
 }
 
-void px__b_multiple(px_b_t *b, uint64_t m) { b->multiple = m ? m : 1; }
+void pxb_b_multiple(pxb_b_t *b, uint64_t m) { b->multiple = m ? m : 1; }
 
-void px__b_counter(px_b_t *b, const uint64_t *counter, const char *unit)
+void pxb_b_counter(pxb_b_t *b, const uint64_t *counter, const char *unit)
 {
-    if (b->ncounters >= PX_BENCH_MAX_EXTRA) return;
+    if (b->ncounters >= PXB_MAX_EXTRA) return;
     b->counters[b->ncounters] = counter;
     b->counter_units[b->ncounters++] = unit;
 }
 
-static void note(px_bench_result_t *r, const char *fmt, va_list ap)
+static void note(pxb_result_t *r, const char *fmt, va_list ap)
 {
     vsnprintf(r->note, sizeof r->note, fmt, ap);
 }
 
-void px__b_skip(px_b_t *b, const char *fmt, ...)
+void pxb_b_skip(pxb_b_t *b, const char *fmt, ...)
 {
-    if (b->r->status != PX_BENCH_OK) return;
-    b->r->status = PX_BENCH_SKIPPED;
+    if (b->r->status != PXB_OK) return;
+    b->r->status = PXB_SKIPPED;
     va_list ap;
     va_start(ap, fmt);
     note(b->r, fmt, ap);
     va_end(ap);
 }
 
-void px__b_fail(px_b_t *b, int err, const char *fmt, ...)
+void pxb_b_fail(pxb_b_t *b, int err, const char *fmt, ...)
 {
-    if (b->r->status == PX_BENCH_FAILED) return;
-    b->r->status = PX_BENCH_FAILED;
+    if (b->r->status == PXB_FAILED) return;
+    b->r->status = PXB_FAILED;
     va_list ap;
     va_start(ap, fmt);
     note(b->r, fmt, ap);
@@ -116,12 +116,12 @@ void px__b_fail(px_b_t *b, int err, const char *fmt, ...)
     }
 }
 
-void px__bench_skip_case(px_b_t *b) { px__b_skip(b, "%s", (const char *)b->c->ptr); }
+void pxb_skip_case(pxb_b_t *b) { pxb_b_skip(b, "%s", (const char *)b->c->ptr); }
 
 static uint64_t round_up(uint64_t n, uint64_t m) { return (n + m - 1) / m * m; }
 
 /* One batch: its measured ns (self-timed or wall) and its wall time. */
-static int batch(px_b_t *b, px_bench_run_fn run, void *ctx, uint64_t n, uint64_t *measured,
+static int batch(pxb_b_t *b, pxb_run_fn run, void *ctx, uint64_t n, uint64_t *measured,
                  uint64_t *wall)
 {
     uint64_t self = 0;
@@ -129,7 +129,7 @@ static int batch(px_b_t *b, px_bench_run_fn run, void *ctx, uint64_t n, uint64_t
     int r = run(ctx, n, &self);
     uint64_t t1 = px__now_ns();
     if (r) {
-        px__b_fail(b, r, "a batch of %llu operations failed", (unsigned long long)n);
+        pxb_b_fail(b, r, "a batch of %llu operations failed", (unsigned long long)n);
         return r;
     }
     *wall = t1 - t0;
@@ -137,7 +137,7 @@ static int batch(px_b_t *b, px_bench_run_fn run, void *ctx, uint64_t n, uint64_t
     return 0;
 }
 
-static uint64_t cpu_ns(const px_b_t *b)
+static uint64_t cpu_ns(const pxb_b_t *b)
 {
     if (b->track_process) {
         struct timespec ts;
@@ -157,7 +157,7 @@ static uint64_t cpu_ns(const px_b_t *b)
     return sum;
 }
 
-static uint64_t wakes(const px_b_t *b)
+static uint64_t wakes(const pxb_b_t *b)
 {
     uint64_t sum = 0;
     for (unsigned i = 0; i < b->nexecs; i++) {
@@ -174,10 +174,10 @@ static int cmp_double(const void *x, const void *y)
     return a < c ? -1 : a > c;
 }
 
-int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
+int pxb_b_measure(pxb_b_t *b, pxb_run_fn run, void *ctx)
 {
-    px_bench_result_t *r = b->r;
-    if (b->measured || r->status != PX_BENCH_OK) return -EINVAL;
+    pxb_result_t *r = b->r;
+    if (b->measured || r->status != PXB_OK) return -EINVAL;
     b->measured = true;
     uint64_t m = b->multiple ? b->multiple : 1;
     uint64_t target = b->o->time_ns / BATCHES;
@@ -216,16 +216,16 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
 
     double *samples = malloc(MAX_BATCHES * sizeof *samples);
     if (samples == NULL) {
-        px__b_fail(b, -ENOMEM, "out of memory");
+        pxb_b_fail(b, -ENOMEM, "out of memory");
         return -ENOMEM;
     }
-    uint64_t ctr0[PX_BENCH_MAX_EXTRA];
+    uint64_t ctr0[PXB_MAX_EXTRA];
     for (unsigned i = 0; i < b->ncounters; i++) ctr0[i] = *b->counters[i];
     uint64_t cpu0 = cpu_ns(b), wakes0 = wakes(b);
     uint64_t total_ops = 0, total_meas = 0, total_wall = 0;
     unsigned k = 0;
     int err = 0;
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     while (k < MAX_BATCHES && (total_wall < b->o->time_ns || k < MIN_BATCHES)) {
         err = batch(b, run, ctx, n, &meas, &wall);
         if (err) break;
@@ -234,8 +234,8 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         total_meas += meas;
         total_wall += wall;
     }
-    px_alloc_counts_t counted;
-    px__alloc_count_stop(&counted);
+    pxb_alloc_counts_t counted;
+    pxb_alloc_count_stop(&counted);
     if (err) {
         free(samples);
         return err;
@@ -263,10 +263,10 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
         r->has_wakes = true;
         r->wakes_op = (double)(wakes1 - wakes0) / (double)total_ops;
     }
-    r->has_alloc = px__bench_alloc_available();
+    r->has_alloc = pxb_alloc_available();
     r->allocs = counted.allocs;
     r->bytes = counted.bytes;
-    for (unsigned i = 0; i < b->ncounters && r->nextra < PX_BENCH_MAX_EXTRA; i++) {
+    for (unsigned i = 0; i < b->ncounters && r->nextra < PXB_MAX_EXTRA; i++) {
         snprintf(r->extra[r->nextra].unit, sizeof r->extra[r->nextra].unit, "%s",
                  b->counter_units[i]);
         r->extra[r->nextra++].value = (double)(*b->counters[i] - ctr0[i]) / (double)total_ops;
@@ -274,15 +274,15 @@ int px__b_measure(px_b_t *b, px_bench_run_fn run, void *ctx)
     return 0;
 }
 
-bool px__bench_alloc_available(void) { return px__alloc_count_coverage() == PX_ALLOC_COUNT_EVERY; }
+bool pxb_alloc_available(void) { return pxb_alloc_count_coverage() == PXB_ALLOC_COUNT_EVERY; }
 
-void px__bench_run_case(const px_bench_case_t *c, const px_bench_opts_t *o, bool main_served,
-                        unsigned run, px_bench_result_t *r)
+void pxb_run_case(const pxb_case_t *c, const pxb_opts_t *o, bool main_served, unsigned run,
+                  pxb_result_t *r)
 {
     memset(r, 0, sizeof *r);
     r->c = c;
     r->run = run;
-    px_b_t b;
+    pxb_b_t b;
     memset(&b, 0, sizeof b);
     b.c = c;
     b.o = o;
@@ -290,7 +290,7 @@ void px__bench_run_case(const px_bench_case_t *c, const px_bench_opts_t *o, bool
     b.main_served = main_served;
     b.multiple = 1;
     c->fn(&b);
-    if (r->status == PX_BENCH_OK && !b.measured) px__b_fail(&b, 0, "the case measured nothing");
+    if (r->status == PXB_OK && !b.measured) pxb_b_fail(&b, 0, "the case measured nothing");
     /* Back to the whole allowed set for the next case. */
-    px__bench_pin_self(-1);
+    pxb_pin_self(-1);
 }

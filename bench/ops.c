@@ -5,29 +5,29 @@
  */
 #include "bench.h"
 
-void px__bench_count(void *arg) { ++*(uint64_t *)arg; }
+void pxb_count(void *arg) { ++*(uint64_t *)arg; }
 
-void *px__bench_count_v(void *arg)
+void *pxb_count_v(void *arg)
 {
     ++*(uint64_t *)arg;
     return arg;
 }
 
-void px__bench_nothing(void *arg) { (void)arg; }
+void pxb_nothing(void *arg) { (void)arg; }
 
-int px__bench_calls(px_thread_t *t, uint64_t *counter, uint64_t n)
+int pxb_calls(px_thread_t *t, uint64_t *counter, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++) {
-        int r = px_call(t, px__bench_count, counter);
+        int r = px_call(t, pxb_count, counter);
         if (r) return r;
     }
     return 0;
 }
 
-int px__bench_posts(px_thread_t *t, uint64_t *counter, uint64_t n)
+int pxb_posts(px_thread_t *t, uint64_t *counter, uint64_t n)
 {
     for (uint64_t i = 0; i < n; i++) {
-        int r = px_post(t, px__bench_count, counter);
+        int r = px_post(t, pxb_count, counter);
         if (r) return r;
     }
     return 0;

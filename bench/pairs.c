@@ -12,8 +12,8 @@
 #include "bench.h"
 #include "placement.h"
 
-static void why(px_bench_pair_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void why(px_bench_pair_t *p, const char *fmt, ...)
+static void why(pxb_pair_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void why(pxb_pair_t *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -29,7 +29,7 @@ static int first_allowed(hwloc_obj_t obj, hwloc_bitmap_t tmp)
     return hwloc_bitmap_first(tmp);
 }
 
-static void set_pair(px_bench_pair_t *p, const char *label, int a, int b)
+static void set_pair(pxb_pair_t *p, const char *label, int a, int b)
 {
     p->label = label;
     p->a = a;
@@ -38,7 +38,7 @@ static void set_pair(px_bench_pair_t *p, const char *label, int a, int b)
 }
 
 /* Two PUs of one core. */
-static void find_smt(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair_t *p)
+static void find_smt(hwloc_topology_t topo, hwloc_bitmap_t tmp, pxb_pair_t *p)
 {
     int n = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE);
     for (int i = 0; i < n; i++) {
@@ -56,7 +56,7 @@ static void find_smt(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair_t 
 
 /* Two cores of one package (the machine counts as one package when hwloc
  * shows none). */
-static void find_cores(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair_t *p)
+static void find_cores(hwloc_topology_t topo, hwloc_bitmap_t tmp, pxb_pair_t *p)
 {
     int npkg = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PACKAGE);
     for (int k = 0; k < (npkg > 0 ? npkg : 1); k++) {
@@ -78,7 +78,7 @@ static void find_cores(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair_
 }
 
 /* Two packages, else two NUMA nodes. */
-static void find_remote(hwloc_topology_t topo, hwloc_bitmap_t tmp, px_bench_pair_t *p)
+static void find_remote(hwloc_topology_t topo, hwloc_bitmap_t tmp, pxb_pair_t *p)
 {
     static const struct {
         hwloc_obj_type_t type;
@@ -107,7 +107,7 @@ static int classify(hwloc_topology_t topo, int a, int b, const char **label)
 {
     if (a == b) {
         *label = "samepu";
-        return PX_PAIR_SAME;
+        return PXB_PAIR_SAME;
     }
     hwloc_obj_t pa = hwloc_get_pu_obj_by_os_index(topo, (unsigned)a);
     hwloc_obj_t pb = hwloc_get_pu_obj_by_os_index(topo, (unsigned)b);
@@ -115,13 +115,13 @@ static int classify(hwloc_topology_t topo, int a, int b, const char **label)
     hwloc_obj_t cb = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_CORE, pb);
     if (ca && ca == cb) {
         *label = "smt";
-        return PX_PAIR_SMT;
+        return PXB_PAIR_SMT;
     }
     hwloc_obj_t ka = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pa);
     hwloc_obj_t kb = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, pb);
     if (ka != kb) {
         *label = "packages";
-        return PX_PAIR_REMOTE;
+        return PXB_PAIR_REMOTE;
     }
     /* Same package: different NUMA nodes (sub-NUMA clustering) or plain cores. */
     hwloc_bitmap_t na = hwloc_bitmap_alloc(), nb = hwloc_bitmap_alloc();
@@ -134,10 +134,10 @@ static int classify(hwloc_topology_t topo, int a, int b, const char **label)
     hwloc_bitmap_free(na);
     hwloc_bitmap_free(nb);
     *label = remote ? "numa" : "cores";
-    return remote ? PX_PAIR_REMOTE : PX_PAIR_CORES;
+    return remote ? PXB_PAIR_REMOTE : PXB_PAIR_CORES;
 }
 
-int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, size_t errlen)
+int pxb_pairs_find(pxb_pairs_t *out, const int forced[2], char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     out->primary = -1;
@@ -163,7 +163,7 @@ int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, 
                 goto out;
             }
         }
-        for (int k = 0; k < PX_PAIR_NKINDS; k++)
+        for (int k = 0; k < PXB_PAIR_NKINDS; k++)
             why(&out->p[k], "--cpus %d,%d chose another pair", forced[0], forced[1]);
         const char *label;
         int k = classify(topo, forced[0], forced[1], &label);
@@ -172,11 +172,11 @@ int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, 
         out->primary = k;
         out->forced = true;
     } else {
-        find_smt(topo, tmp, &out->p[PX_PAIR_SMT]);
-        find_cores(topo, tmp, &out->p[PX_PAIR_CORES]);
-        find_remote(topo, tmp, &out->p[PX_PAIR_REMOTE]);
+        find_smt(topo, tmp, &out->p[PXB_PAIR_SMT]);
+        find_cores(topo, tmp, &out->p[PXB_PAIR_CORES]);
+        find_remote(topo, tmp, &out->p[PXB_PAIR_REMOTE]);
         /* The same PU: the executor's PU of the first cross pair, else any. */
-        static const int order[] = {PX_PAIR_CORES, PX_PAIR_SMT, PX_PAIR_REMOTE};
+        static const int order[] = {PXB_PAIR_CORES, PXB_PAIR_SMT, PXB_PAIR_REMOTE};
         int pu = hwloc_bitmap_first(allowed);
         for (unsigned i = 0; i < 3; i++) {
             if (out->p[order[i]].present) {
@@ -185,8 +185,8 @@ int px__bench_pairs_find(px_bench_pairs_t *out, const int forced[2], char *err, 
                 break;
             }
         }
-        set_pair(&out->p[PX_PAIR_SAME], "samepu", pu, pu);
-        if (out->primary < 0) out->primary = PX_PAIR_SAME;
+        set_pair(&out->p[PXB_PAIR_SAME], "samepu", pu, pu);
+        if (out->primary < 0) out->primary = PXB_PAIR_SAME;
     }
     out->p[out->primary].primary = true;
 out:
@@ -194,7 +194,7 @@ out:
     return r;
 }
 
-int px__bench_pin_self(int cpu)
+int pxb_pin_self(int cpu)
 {
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return -ENOMEM;
@@ -205,7 +205,7 @@ int px__bench_pin_self(int cpu)
     return r;
 }
 
-int px__bench_pin_self_except(int cpu)
+int pxb_pin_self_except(int cpu)
 {
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return -ENOMEM;
@@ -217,14 +217,14 @@ int px__bench_pin_self_except(int cpu)
     return r;
 }
 
-int px__bench_ncpus(void)
+int pxb_ncpus(void)
 {
     if (px__topology() == NULL) return 1;
     int n = hwloc_bitmap_weight(px__allowed_cpuset());
     return n > 0 ? n : 1;
 }
 
-void px__bench_machine(char *cpu_model, size_t len)
+void pxb_machine(char *cpu_model, size_t len)
 {
     snprintf(cpu_model, len, "unknown");
     hwloc_topology_t topo = px__topology();

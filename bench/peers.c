@@ -12,7 +12,7 @@
 #include "platform.h"
 
 typedef struct peer_ctx {
-    const px_bench_peer_t *peer;
+    const pxb_peer_t *peer;
     void *exec;
     uint64_t counter; /* written on the peer's thread only */
 } peer_ctx_t;
@@ -22,7 +22,7 @@ static int call_run(void *ctx, uint64_t n, uint64_t *self_ns)
     (void)self_ns;
     peer_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
-        int r = c->peer->call(c->exec, px__bench_count, &c->counter);
+        int r = c->peer->call(c->exec, pxb_count, &c->counter);
         if (r) return r;
     }
     return 0;
@@ -33,39 +33,39 @@ static int post_run(void *ctx, uint64_t n, uint64_t *self_ns)
     (void)self_ns;
     peer_ctx_t *c = ctx;
     for (uint64_t i = 0; i < n; i++) {
-        int r = c->peer->post(c->exec, px__bench_count, &c->counter);
+        int r = c->peer->post(c->exec, pxb_count, &c->counter);
         if (r) return r;
     }
-    return c->peer->call(c->exec, px__bench_nothing, NULL);
+    return c->peer->call(c->exec, pxb_nothing, NULL);
 }
 
-static void bench_peer(px_b_t *b)
+static void bench_peer(pxb_b_t *b)
 {
-    const px_bench_case_t *cs = px__b_case(b);
+    const pxb_case_t *cs = pxb_b_case(b);
     peer_ctx_t c;
     memset(&c, 0, sizeof c);
     c.peer = cs->ptr;
-    if (px__b_pin_caller(b)) return;
+    if (pxb_b_pin_caller(b)) return;
     int r = c.peer->create(&c.exec, cs->pair->b);
     if (r) {
-        px__b_fail(b, r, "%s: create on CPU %d failed", c.peer->name, cs->pair->b);
+        pxb_b_fail(b, r, "%s: create on CPU %d failed", c.peer->name, cs->pair->b);
         return;
     }
     /* The adapter does not expose the peer's thread: count the whole
      * process's CPU time (the suite's other threads sleep meanwhile). */
-    px__b_track_process(b);
-    px__b_measure(b, cs->param ? post_run : call_run, &c);
+    pxb_b_track_process(b);
+    pxb_b_measure(b, cs->param ? post_run : call_run, &c);
     c.peer->destroy(c.exec);
 }
 
-void px__bench_peers_register(px_bench_list_t *l, const px_bench_pairs_t *pairs)
+void pxb_peers_register(pxb_list_t *l, const pxb_pairs_t *pairs)
 {
-    const px_bench_pair_t *p = &pairs->p[pairs->primary];
-    const px_bench_peer_t *const *peers = px__bench_peers();
+    const pxb_pair_t *p = &pairs->p[pairs->primary];
+    const pxb_peer_t *const *peers = pxb_peers();
     for (unsigned i = 0; peers[i]; i++)
-        px__bench_add(l, bench_peer, p, 0, peers[i], 0, "BenchmarkPeerCall/%s/%s", peers[i]->name,
-                      p->label);
+        pxb_add(l, bench_peer, p, 0, peers[i], 0, "BenchmarkPeerCall/%s/%s", peers[i]->name,
+                p->label);
     for (unsigned i = 0; peers[i]; i++)
-        px__bench_add(l, bench_peer, p, 1, peers[i], 0, "BenchmarkPeerPost/%s/%s", peers[i]->name,
-                      p->label);
+        pxb_add(l, bench_peer, p, 1, peers[i], 0, "BenchmarkPeerPost/%s/%s", peers[i]->name,
+                p->label);
 }

@@ -15,15 +15,15 @@
 #include "bench.h"
 #include "platform.h"
 
-struct px_bench_pool;
+struct pxb_pool;
 
 typedef struct worker {
-    struct px_bench_pool *pool;
+    struct pxb_pool *pool;
     unsigned index;
     pthread_t th;
 } worker_t;
 
-struct px_bench_pool {
+struct pxb_pool {
     unsigned n;
     int cpu; /* the CPU the threads avoid */
     int (*work)(void *ctx, unsigned index, uint64_t n);
@@ -34,15 +34,15 @@ struct px_bench_pool {
     _Atomic uint64_t per_thread;
     _Atomic int error;
     _Atomic int stop;
-    worker_t w[PX_BENCH_POOL_MAX];
+    worker_t w[PXB_POOL_MAX];
 };
 
 static void *worker_main(void *arg)
 {
     worker_t *w = arg;
-    struct px_bench_pool *p = w->pool;
-    px__bench_pin_self_except(p->cpu); /* threads inherit their creator's binding: replace it */
-    /* Release pairs with the acquire load in px__bench_pool_start: bound. */
+    struct pxb_pool *p = w->pool;
+    pxb_pin_self_except(p->cpu); /* threads inherit their creator's binding: replace it */
+    /* Release pairs with the acquire load in pxb_pool_start: bound. */
     atomic_fetch_add_explicit(&p->started, 1, memory_order_release);
     px__futex_wake(&p->started, INT_MAX);
     uint32_t seen = 0;
@@ -70,11 +70,11 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-int px__bench_pool_start(px_bench_pool_t **out, unsigned nthreads, int except_cpu,
-                         int (*work)(void *ctx, unsigned index, uint64_t n), void *ctx)
+int pxb_pool_start(pxb_pool_t **out, unsigned nthreads, int except_cpu,
+                   int (*work)(void *ctx, unsigned index, uint64_t n), void *ctx)
 {
-    if (nthreads == 0 || nthreads > PX_BENCH_POOL_MAX) return -EINVAL;
-    struct px_bench_pool *p = calloc(1, sizeof *p);
+    if (nthreads == 0 || nthreads > PXB_POOL_MAX) return -EINVAL;
+    struct pxb_pool *p = calloc(1, sizeof *p);
     if (p == NULL) return -ENOMEM;
     p->n = nthreads;
     p->cpu = except_cpu;
@@ -86,7 +86,7 @@ int px__bench_pool_start(px_bench_pool_t **out, unsigned nthreads, int except_cp
         int r = pthread_create(&p->w[i].th, NULL, worker_main, &p->w[i]);
         if (r) {
             p->n = i;
-            px__bench_pool_stop(p);
+            pxb_pool_stop(p);
             return -r;
         }
     }
@@ -98,7 +98,7 @@ int px__bench_pool_start(px_bench_pool_t **out, unsigned nthreads, int except_cp
     return 0;
 }
 
-int px__bench_pool_round(px_bench_pool_t *p, uint64_t n)
+int pxb_pool_round(pxb_pool_t *p, uint64_t n)
 {
     /* Relaxed: published by the release increment of gen. */
     atomic_store_explicit(&p->per_thread, n, memory_order_relaxed);
@@ -114,12 +114,12 @@ int px__bench_pool_round(px_bench_pool_t *p, uint64_t n)
     return atomic_load_explicit(&p->error, memory_order_relaxed); /* relaxed: ordered by pending */
 }
 
-void px__bench_pool_track(px_bench_pool_t *p, px_b_t *b)
+void pxb_pool_track(pxb_pool_t *p, pxb_b_t *b)
 {
-    for (unsigned i = 0; i < p->n; i++) px__b_track_thread(b, p->w[i].th);
+    for (unsigned i = 0; i < p->n; i++) pxb_b_track_thread(b, p->w[i].th);
 }
 
-void px__bench_pool_stop(px_bench_pool_t *p)
+void pxb_pool_stop(pxb_pool_t *p)
 {
     if (p == NULL) return;
     atomic_store_explicit(&p->stop, 1, memory_order_relaxed);    /* relaxed: published by gen */
@@ -135,7 +135,7 @@ typedef struct producers {
     px_thread_t *t;
     uint64_t counter; /* written on the executor only */
     bool posts;
-    px_bench_pool_t *pool;
+    pxb_pool_t *pool;
     unsigned p;
 } producers_t;
 
@@ -143,36 +143,36 @@ static int producers_work(void *ctx, unsigned index, uint64_t n)
 {
     (void)index;
     producers_t *x = ctx;
-    return x->posts ? px__bench_posts(x->t, &x->counter, n) : px__bench_calls(x->t, &x->counter, n);
+    return x->posts ? pxb_posts(x->t, &x->counter, n) : pxb_calls(x->t, &x->counter, n);
 }
 
 static int producers_run(void *ctx, uint64_t n, uint64_t *self_ns)
 {
     (void)self_ns;
     producers_t *x = ctx;
-    int r = px__bench_pool_round(x->pool, n / x->p);
+    int r = pxb_pool_round(x->pool, n / x->p);
     if (r || !x->posts) return r;
     /* Every post of the round was reserved before this call's position. */
-    return px_call(x->t, px__bench_nothing, NULL);
+    return px_call(x->t, pxb_nothing, NULL);
 }
 
-static void producers_case(px_b_t *b, bool posts)
+static void producers_case(pxb_b_t *b, bool posts)
 {
-    producers_t x = {.posts = posts, .p = (unsigned)px__b_case(b)->param};
-    if (px__b_pin_caller(b)) return;
-    x.t = px__b_executor(b, PX_WAIT_ADAPTIVE);
+    producers_t x = {.posts = posts, .p = (unsigned)pxb_b_case(b)->param};
+    if (pxb_b_pin_caller(b)) return;
+    x.t = pxb_b_executor(b, PX_WAIT_ADAPTIVE);
     if (x.t == NULL) return;
-    int r = px__bench_pool_start(&x.pool, x.p, px__b_case(b)->pair->b, producers_work, &x);
+    int r = pxb_pool_start(&x.pool, x.p, pxb_b_case(b)->pair->b, producers_work, &x);
     if (r) {
-        px__b_fail(b, r, "cannot start %u producer threads", x.p);
+        pxb_b_fail(b, r, "cannot start %u producer threads", x.p);
     } else {
-        px__bench_pool_track(x.pool, b);
-        px__b_multiple(b, x.p);
-        px__b_measure(b, producers_run, &x);
-        px__bench_pool_stop(x.pool);
+        pxb_pool_track(x.pool, b);
+        pxb_b_multiple(b, x.p);
+        pxb_b_measure(b, producers_run, &x);
+        pxb_pool_stop(x.pool);
     }
-    px__b_destroy(b, x.t);
+    pxb_b_destroy(b, x.t);
 }
 
-void px__bench_pool_calls(px_b_t *b) { producers_case(b, false); }
-void px__bench_pool_posts(px_b_t *b) { producers_case(b, true); }
+void pxb_pool_calls(pxb_b_t *b) { producers_case(b, false); }
+void pxb_pool_posts(pxb_b_t *b) { producers_case(b, true); }

@@ -1,5 +1,5 @@
 /*
- * px__tool_bench: `pinexec bench`. The suite runs inside px_main, so the
+ * pxt_bench: `pinexec bench`. The suite runs inside px_main, so the
  * process main thread serves px_mainthread() while the cases run on the
  * application thread (BenchmarkMainThreadCall needs that); when px_main is
  * unavailable (not on the main thread) the suite runs directly and that case
@@ -18,19 +18,19 @@
 #include <pinexec/glfw.h>
 #endif
 
-void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair_t *pair,
-                   long param, const void *ptr, unsigned flags, const char *fmt, ...)
+void pxb_add(pxb_list_t *l, void (*fn)(pxb_b_t *), const pxb_pair_t *pair, long param,
+             const void *ptr, unsigned flags, const char *fmt, ...)
 {
-    px_bench_case_t c;
+    pxb_case_t c;
     memset(&c, 0, sizeof c);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c.name, sizeof c.name, fmt, ap);
     va_end(ap);
-    if (!px__bench_selected(l->opts, c.name)) return;
+    if (!pxb_selected(l->opts, c.name)) return;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 64;
-        px_bench_case_t *v = realloc(l->v, cap * sizeof *v);
+        pxb_case_t *v = realloc(l->v, cap * sizeof *v);
         if (v == NULL) return; /* reported as fewer cases; out of memory here is hopeless anyway */
         l->v = v;
         l->cap = cap;
@@ -44,7 +44,7 @@ void px__bench_add(px_bench_list_t *l, void (*fn)(px_b_t *), const px_bench_pair
 }
 
 typedef struct suite {
-    const px_bench_opts_t *o;
+    const pxb_opts_t *o;
     bool started;     /* body() ran */
     bool main_served; /* ...inside px_main or px_glfw_main */
     bool glfw;        /* ...inside px_glfw_main */
@@ -80,27 +80,28 @@ static int body(void *arg)
 {
     suite_t *s = arg;
     s->started = true;
-    const px_bench_opts_t *o = s->o;
+    const pxb_opts_t *o = s->o;
     char err[256] = "";
-    px_bench_pairs_t pairs;
-    int r = px__bench_pairs_find(&pairs, o->cpus, err, sizeof err);
+    pxb_pairs_t pairs;
+    int r = pxb_pairs_find(&pairs, o->cpus, err, sizeof err);
     if (r) {
         fprintf(stderr, "pinexec bench: %s\n", err);
+        if (r == -EINVAL) fprintf(stderr, "see 'pinexec bench --help'\n");
         return r == -EINVAL ? 2 : 1;
     }
-    px_bench_list_t l = {.opts = o, .main_served = s->main_served, .glfw = s->glfw};
-    px__bench_floors_register(&l, &pairs);
-    px__bench_calls_register(&l, &pairs);
-    px__bench_posts_register(&l, &pairs);
-    px__bench_driven_register(&l, &pairs);
-    px__bench_peers_register(&l, &pairs);
-    int ncpus = px__bench_ncpus();
+    pxb_list_t l = {.opts = o, .main_served = s->main_served, .glfw = s->glfw};
+    pxb_floors_register(&l, &pairs);
+    pxb_calls_register(&l, &pairs);
+    pxb_posts_register(&l, &pairs);
+    pxb_driven_register(&l, &pairs);
+    pxb_peers_register(&l, &pairs);
+    int ncpus = pxb_ncpus();
     int width = 0;
     for (size_t i = 0; i < l.n; i++) {
         int w = (int)strlen(l.v[i].name) + (ncpus > 1 ? snprintf(NULL, 0, "-%d", ncpus) : 0);
         if (w > width) width = w;
     }
-    if (o->list) {
+    if (o->list && l.n > 0) {
         for (size_t i = 0; i < l.n; i++) {
             if (ncpus > 1) printf("%s-%d\n", l.v[i].name, ncpus);
             else printf("%s\n", l.v[i].name);
@@ -108,29 +109,32 @@ static int body(void *arg)
         free(l.v);
         return 0;
     }
-    if (l.n == 0) {
-        fprintf(stderr, "pinexec bench: no case matches --filter \"%s\" (see --list)\n",
+    if (l.n == 0) { /* only a filter can leave no case: a usage error */
+        fprintf(stderr,
+                "pinexec bench: no case matches '%s'\n"
+                "see 'pinexec bench --list' for the names\n",
                 o->filter ? o->filter : "");
         free(l.v);
-        return 0;
+        return 2;
     }
     size_t total = l.n * o->count;
-    px_bench_result_t *res = calloc(total, sizeof *res);
+    pxb_result_t *res = calloc(total, sizeof *res);
     if (res == NULL) {
         fprintf(stderr, "pinexec bench: out of memory\n");
         free(l.v);
         return 1;
     }
-    px_bench_report_t rep = {.opts = o,
-                             .pairs = &pairs,
-                             .results = res,
-                             .nresults = 0,
-                             .ncpus = ncpus,
-                             .main_served = s->main_served};
-    if (!o->json) {
-        px__bench_print_header(stdout, &rep);
-        fflush(stdout);
-    }
+    pxb_report_t rep = {.opts = o,
+                        .pairs = &pairs,
+                        .results = res,
+                        .nresults = 0,
+                        .ncpus = ncpus,
+                        .main_served = s->main_served,
+                        .alloc_counted = pxb_alloc_available()};
+    pxb_report_describe(&rep);
+    if (o->format == PXB_FORMAT_BENCHSTAT) pxb_print_header(stdout, &rep);
+    else if (o->format == PXB_FORMAT_TABLE) pxb_table_header(stdout, &rep, width);
+    fflush(stdout);
     progress_t pg = {.tty = isatty(STDERR_FILENO) == 1, .start = px__now_ns()};
     pg.on = o->progress == 1 || (o->progress < 0 && pg.tty);
     int status = 0;
@@ -138,36 +142,35 @@ static int body(void *arg)
     for (size_t i = 0; i < l.n; i++) {
         for (unsigned run = 0; run < o->count; run++, k++) {
             progress_show(&pg, k, total, l.v[i].name);
-            px__bench_run_case(&l.v[i], o, s->main_served, run, &res[k]);
+            pxb_run_case(&l.v[i], o, s->main_served, run, &res[k]);
             rep.nresults = k + 1;
-            if (res[k].status == PX_BENCH_FAILED) status = 1;
+            if (res[k].status == PXB_FAILED) status = 1;
             progress_clear(&pg);
-            if (!o->json) {
-                px__bench_print_result(stdout, &res[k], ncpus, width);
-                fflush(stdout);
-            }
+            if (o->format == PXB_FORMAT_BENCHSTAT) pxb_print_result(stdout, &res[k], ncpus, width);
+            else if (o->format == PXB_FORMAT_TABLE) pxb_table_row(stdout, &res[k], width);
+            fflush(stdout);
         }
     }
-    if (o->json) px__bench_print_json(stdout, &rep);
-    else px__bench_print_summary(stdout, &rep);
+    if (o->format == PXB_FORMAT_JSON) pxb_print_json(stdout, &rep);
+    else if (o->format == PXB_FORMAT_TABLE) pxb_table_end(stdout, &rep);
+    else pxb_print_summary(stdout, &rep);
     fflush(stdout);
     free(res);
     free(l.v);
     return status;
 }
 
-int px__tool_bench(int argc, char **argv)
+int pxt_bench(int argc, char **argv)
 {
-    px_bench_opts_t o;
+    pxb_opts_t o;
     char err[256];
-    if (px__bench_parse_args(argc, argv, &o, err, sizeof err)) {
-        fprintf(stderr, "pinexec bench: %s\n", err);
-        px__bench_usage(stderr);
+    if (pxb_parse_args(argc, argv, &o, err, sizeof err)) {
+        fprintf(stderr, "pinexec bench: %s\nsee 'pinexec bench --help'\n", err);
         return 2;
     }
     if (o.help) {
-        px__bench_usage(stdout);
-        px__bench_opts_free(&o);
+        pxb_usage(stdout);
+        pxb_opts_free(&o);
         return 0;
     }
     /* GLib 2.74's slice allocator hands out memory from its own magazines; make
@@ -195,6 +198,6 @@ int px__tool_bench(int argc, char **argv)
             r = body(&s);
         }
     }
-    px__bench_opts_free(&o);
+    pxb_opts_free(&o);
     return r;
 }

@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
     # build, library and tests
     build-essential cmake pkg-config libhwloc-dev hwloc libcmocka-dev
+    # tests/test_cli.c checks `pinexec bench --format=json` with Python's json module
+    python3
     # clang and its sanitizer/fuzzer runtimes
     clang libclang-rt-14-dev
     # GLFW executor and its tests under a virtual X server (xvfb-run needs xauth)

@@ -26,13 +26,13 @@
 
 static void install_counters(void)
 {
-    assert_int_not_equal(px__alloc_count_init(), PX_ALLOC_COUNT_NONE);
+    assert_int_not_equal(pxb_alloc_count_init(), PXB_ALLOC_COUNT_NONE);
 }
 
 /* Whether every allocation function is counted (else malloc, calloc, free). */
 static bool counts_every_function(void)
 {
-    return px__alloc_count_coverage() == PX_ALLOC_COUNT_EVERY;
+    return pxb_alloc_count_coverage() == PXB_ALLOC_COUNT_EVERY;
 }
 
 /* ---- the counter itself works ---------------------------------------------------- */
@@ -48,18 +48,18 @@ static void test_alloc_counter_sees_allocations(void **state)
     void *(*volatile aa)(size_t, size_t) = aligned_alloc;
     int (*volatile pm)(void **, size_t, size_t) = posix_memalign;
     void (*volatile f)(void *) = free;
-    px_alloc_counts_t n;
+    pxb_alloc_counts_t n;
 
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     void *p = m(40);
     void *q = c(3, 50);
     f(p);
     f(q);
-    px__alloc_count_stop(&n);
+    pxb_alloc_count_stop(&n);
     assert_true(n.allocs >= 2); /* exactly 2, or 4 when a hook and a wrapper both count */
     assert_true(n.frees >= 2);
 
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     p = m(40);
     p = r(p, 4000);
     void *s = aa(64, 128);
@@ -68,7 +68,7 @@ static void test_alloc_counter_sees_allocations(void **state)
     f(p);
     f(s);
     f(t);
-    px__alloc_count_stop(&n);
+    pxb_alloc_count_stop(&n);
     assert_int_equal(rc, 0);
     if (counts_every_function()) {
         assert_true(n.allocs >= 4); /* each function counted */
@@ -80,17 +80,17 @@ static void test_alloc_counter_sees_allocations(void **state)
     }
 
     /* The library's own allocations, made on the new executor's thread, count. */
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     px_thread_t *x = NULL;
     int cr = px_thread_create(&x, NULL);
-    px__alloc_count_stop(&n);
+    pxb_alloc_count_stop(&n);
     assert_int_equal(cr, 0);
     if (counts_every_function())
         assert_true(n.allocs >= 2);  /* the executor and its ring (aligned_alloc), a bitmap */
     else assert_true(n.allocs >= 1); /* hwloc's bitmap (malloc) */
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     px_test_destroy(x);
-    px__alloc_count_stop(&n);
+    pxb_alloc_count_stop(&n);
     assert_true(n.frees >= 2);
 }
 
@@ -155,11 +155,11 @@ static void run_mode(px_wait_t mode)
     px_test_flush(t);
 
     run_t hot = {.t = t, .sink = &sink, .n = ops()};
-    px_alloc_counts_t n;
-    px__alloc_count_start();
+    pxb_alloc_counts_t n;
+    pxb_alloc_count_start();
     run_ops(&hot);
     px_test_flush(t); /* the posts have run, on the executor, while counting */
-    px__alloc_count_stop(&n);
+    pxb_alloc_count_stop(&n);
     assert_int_equal(hot.bad, 0);
     check_sink(&sink, (unsigned long)(WARMUP + ops()));
     if (n.allocs || n.frees)
@@ -213,13 +213,13 @@ static void test_alloc_zero_from_plain_thread_and_executor(void **state)
         assert_int_equal(px_call(b, exec_caller, &warm), 0);
 
         run_t er = {.t = t, .sink = &sink, .n = n};
-        px_alloc_counts_t counted;
-        px__alloc_count_start();
+        pxb_alloc_counts_t counted;
+        pxb_alloc_count_start();
         atomic_store_explicit(&p.go, 1, memory_order_release);
         assert_int_equal(px_call(b, exec_caller, &er), 0); /* concurrently with the plain thread */
         assert_true(px_test_wait_at_least(&p.done, 2, PX_TEST_BOUND_NS));
         px_test_flush(t);
-        px__alloc_count_stop(&counted);
+        pxb_alloc_count_stop(&counted);
         px_test_thread_join(&th);
         assert_int_equal(p.run.bad, 0);
         assert_int_equal(er.bad, 0);

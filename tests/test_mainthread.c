@@ -702,7 +702,7 @@ static int scenario_fifo(void)
 
 #define ALLOC_WARMUP 2000
 #define ALLOC_N 10000
-static px_alloc_counts_t alloc_counted, alloc_control;
+static pxb_alloc_counts_t alloc_counted, alloc_control;
 static int alloc_errs;
 
 static int app_alloc(void *arg)
@@ -715,26 +715,26 @@ static int app_alloc(void *arg)
         px_post(M, nop, NULL);
     }
     px_call(M, nop, NULL);
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     for (int i = 0; i < ALLOC_N; i++) {
         alloc_errs += px_call(M, nop, NULL) != 0;
         alloc_errs += px_call_v(M, ident, &res, &res) != 0;
         alloc_errs += px_post(M, nop, NULL) != 0;
     }
     alloc_errs += px_call(M, nop, NULL) != 0; /* the posts have run */
-    px__alloc_count_stop(&alloc_counted);
+    pxb_alloc_count_stop(&alloc_counted);
     /* Control: the counter does see an allocation made in a window. */
     void *(*volatile alloc_fn)(size_t) = malloc;
-    px__alloc_count_start();
+    pxb_alloc_count_start();
     void *p = alloc_fn(64);
-    px__alloc_count_stop(&alloc_control);
+    pxb_alloc_count_stop(&alloc_control);
     free(p);
     return 0;
 }
 
 static int scenario_alloc(void)
 {
-    CHILD_CHECK(px__alloc_count_init() != PX_ALLOC_COUNT_NONE);
+    CHILD_CHECK(pxb_alloc_count_init() != PXB_ALLOC_COUNT_NONE);
     CHILD_CHECK_INT(px_main(app_alloc, NULL), 0);
     CHILD_CHECK_INT(alloc_errs, 0);
     CHILD_CHECK(alloc_control.allocs >= 1);

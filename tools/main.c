@@ -2,19 +2,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pinexec.h"
 #include "tools.h"
 #ifdef PX_HAVE_BENCH
 #include "bench.h"
 #endif
 
 #ifdef PX_HAVE_GLFW
-/* pinexec demo [...]: executors/glfw/demo.c (`pinexec demo --help`). */
-int px__tool_demo(int argc, char **argv);
+/* pinexec demo [...]: the GLFW demo (demo.c, `pinexec demo --help`). */
+int pxt_demo(int argc, char **argv);
 #endif
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pinexec <command> [args]\n"
+               "       pinexec --version\n"
                "commands:\n"
                "  topo [SPEC...]   show the topology and resolve placement specs\n"
 #ifdef PX_HAVE_BENCH
@@ -23,7 +25,9 @@ static void usage(FILE *f)
 #ifdef PX_HAVE_GLFW
                "  demo [options]   a GLFW window with animated OpenGL content (demo --help)\n"
 #endif
-    );
+               "options:\n"
+               "  -V, --version    print the library's version\n"
+               "  -h, --help       this text\n");
 }
 
 int main(int argc, char **argv)
@@ -32,19 +36,23 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "topo") == 0) return px__tool_topo(argc - 1, argv + 1);
-#ifdef PX_HAVE_GLFW /* executors/glfw/CMakeLists.txt adds executors/glfw/demo.c */
-    if (strcmp(argv[1], "demo") == 0) return px__tool_demo(argc - 1, argv + 1);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "topo") == 0) return pxt_topo(argc - 1, argv + 1);
+#ifdef PX_HAVE_GLFW
+    if (strcmp(cmd, "demo") == 0) return pxt_demo(argc - 1, argv + 1);
 #endif
 #ifdef PX_HAVE_BENCH
-    if (strcmp(argv[1], "bench") == 0) return px__tool_bench(argc - 1, argv + 1);
+    if (strcmp(cmd, "bench") == 0) return pxt_bench(argc - 1, argv + 1);
 #endif
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "pinexec: unknown command \"%s\"\n", argv[1]);
-    usage(stderr);
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("pinexec %s\n", px_version());
+        return 0;
+    }
+    fprintf(stderr, "pinexec: unknown %s \"%s\"\nsee 'pinexec --help'\n",
+            cmd[0] == '-' ? "option" : "command", cmd);
     return 2;
 }

@@ -3,16 +3,17 @@
  * the arguments from the subcommand name on (argv[0] is "topo", ...) and
  * returns the process exit status.
  */
-#ifndef PX_TOOLS_H
-#define PX_TOOLS_H
+#ifndef PXT_TOOLS_H
+#define PXT_TOOLS_H
 
 /*
  * pinexec topo [SPEC...]: print a one-line summary of the machine, then for
- * each placement spec one line "SPEC -> CPUS" (narrowed to the allowed set),
- * or "SPEC -> error: <px_strerror> (<px_last_error>)".
+ * each placement spec one line "\"SPEC\" -> CPUS" (narrowed to the allowed
+ * set; "\"\" -> CPUS (allowed set)" for the empty spec), or
+ * "\"SPEC\" -> error: <px_strerror> (<px_last_error>)".
  * Returns 0 when every spec resolved, 1 otherwise (or when the topology
  * cannot be loaded), 2 on a usage error.
  */
-int px__tool_topo(int argc, char **argv);
+int pxt_topo(int argc, char **argv);
 
 #endif

@@ -34,30 +34,37 @@ static char *summary(int *err)
     return NULL;
 }
 
-/* Print one spec's line; 0 if it resolved. */
+/* Print one spec's line, the spec quoted (an empty one stays visible); 0 if it resolved. */
 static int show_spec(const char *spec, hwloc_bitmap_t set)
 {
     int err = px__placement_resolve(spec, 0, set);
     if (err) {
-        printf("%s -> error: %s (%s)\n", spec, px_strerror(err), px_last_error());
+        printf("\"%s\" -> error: %s (%s)\n", spec, px_strerror(err), px_last_error());
         return 1;
     }
     char *cpus = NULL;
     if (hwloc_bitmap_list_asprintf(&cpus, set) < 0) {
-        printf("%s -> error: %s (cannot format the CPU set)\n", spec, px_strerror(-ENOMEM));
+        printf("\"%s\" -> error: %s (cannot format the CPU set)\n", spec, px_strerror(-ENOMEM));
         return 1;
     }
-    printf("%s -> %s\n", spec, cpus);
+    /* "" means the whole allowed set (the grammar's default): say so. */
+    printf("\"%s\" -> %s%s\n", spec, cpus, spec[0] == '\0' ? " (allowed set)" : "");
     free(cpus);
     return 0;
 }
 
-int px__tool_topo(int argc, char **argv)
+int pxt_topo(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
             return 0;
+        }
+        /* No spec starts with '-': an option this command does not have. */
+        if (argv[i][0] == '-') {
+            fprintf(stderr, "pinexec topo: unknown option \"%s\"\nsee 'pinexec topo --help'\n",
+                    argv[i]);
+            return 2;
         }
     }
     int err;

@@ -57,7 +57,7 @@ typedef struct greq {
 static void *loop_thread(void *arg)
 {
     gpeer_t *p = arg;
-    px__bench_pin_self(p->cpu);
+    pxb_pin_self(p->cpu);
     g_main_context_push_thread_default(p->ctx);
     g_mutex_lock(&p->mu);
     atomic_store_explicit(&p->started, 1, memory_order_release); /* pairs with create */
@@ -154,8 +154,9 @@ static void destroy(void *exec)
     free(p);
 }
 
-const px_bench_peer_t px_bench_peer_glib = {
+const pxb_peer_t pxb_peer_glib = {
     .name = "glib",
+    .plain = "GLib's g_main_context_invoke",
     .about =
         "GLib: g_main_context_invoke on a context iterated by a dedicated thread, waits on a GCond",
     .create = create,
@@ -165,5 +166,5 @@ const px_bench_peer_t px_bench_peer_glib = {
 };
 
 #else
-typedef int px_bench_peer_glib_not_built; /* ISO C forbids an empty file */
+typedef int pxb_peer_glib_not_built; /* ISO C forbids an empty file */
 #endif

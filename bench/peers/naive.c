@@ -32,7 +32,7 @@ typedef struct naive {
 static void *worker(void *arg)
 {
     naive_t *q = arg;
-    int r = px__bench_pin_self(q->cpu);
+    int r = pxb_pin_self(q->cpu);
     pthread_mutex_lock(&q->mu);
     q->pin_err = r;
     q->started = true;
@@ -131,8 +131,9 @@ static void destroy(void *exec)
     free(q);
 }
 
-const px_bench_peer_t px_bench_peer_naive = {
+const pxb_peer_t pxb_peer_naive = {
     .name = "naive",
+    .plain = "a mutex+condvar executor",
     .about = "mutex + condvar queue, malloc per call (the seed's first version)",
     .create = create,
     .call = call,

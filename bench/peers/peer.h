@@ -14,13 +14,13 @@
  *     The caller guarantees no call or post is in flight.
  * call and post return 0 or a negative errno.
  *
- * Adding a peer: write bench/peers/<name>.c defining a px_bench_peer_t, add
+ * Adding a peer: write bench/peers/<name>.c defining a pxb_peer_t, add
  * it to the list in bench/peers/registry.c (inside the #if of the macro its
  * CMake check defines when it needs a library), and it runs in the suite as
  * BenchmarkPeerCall/<name> and BenchmarkPeerPost/<name>.
  */
-#ifndef PX_BENCH_PEER_H
-#define PX_BENCH_PEER_H
+#ifndef PXB_PEER_H
+#define PXB_PEER_H
 
 /* Which optional peers this build has: the top-level CMake defines
  * PX_HAVE_GLIB / PX_HAVE_LIBUV (or PX_BENCH_HAVE_GLIB / PX_BENCH_HAVE_UV) and
@@ -32,28 +32,29 @@
 #define PX_PEER_UV 1
 #endif
 
-typedef struct px_bench_peer {
+typedef struct pxb_peer {
     const char *name;  /* [a-z0-9]+, used in case names */
     const char *about; /* one line for the README and --json */
+    const char *plain; /* the peer in a sentence: "a mutex+condvar executor" */
     int (*create)(void **out, int cpu);
     int (*call)(void *exec, void (*fn)(void *), void *arg);
     int (*post)(void *exec, void (*fn)(void *), void *arg);
     void (*destroy)(void *exec);
-} px_bench_peer_t;
+} pxb_peer_t;
 
-extern const px_bench_peer_t px_bench_peer_naive;
-extern const px_bench_peer_t px_bench_peer_pinexec;
+extern const pxb_peer_t pxb_peer_naive;
+extern const pxb_peer_t pxb_peer_pinexec;
 #ifdef PX_PEER_GLIB
-extern const px_bench_peer_t px_bench_peer_glib;
+extern const pxb_peer_t pxb_peer_glib;
 #endif
 #ifdef PX_PEER_UV
-extern const px_bench_peer_t px_bench_peer_uv;
+extern const pxb_peer_t pxb_peer_uv;
 #endif
 
 /* The peers built into this binary, NULL-terminated. */
-const px_bench_peer_t *const *px__bench_peers(void);
+const pxb_peer_t *const *pxb_peers(void);
 
 /* Bind the calling thread to OS CPU cpu (-1: the allowed set); bench/pairs.c. */
-int px__bench_pin_self(int cpu);
+int pxb_pin_self(int cpu);
 
-#endif /* PX_BENCH_PEER_H */
+#endif /* PXB_PEER_H */

@@ -24,8 +24,9 @@ static int call(void *exec, void (*fn)(void *), void *arg) { return px_call(exec
 static int post(void *exec, void (*fn)(void *), void *arg) { return px_post(exec, fn, arg); }
 static void destroy(void *exec) { px_thread_destroy(exec); }
 
-const px_bench_peer_t px_bench_peer_pinexec = {
+const pxb_peer_t pxb_peer_pinexec = {
     .name = "pinexec",
+    .plain = "pinexec with default options",
     .about = "pinexec px_call/px_post, default options (adaptive wait)",
     .create = create,
     .call = call,

@@ -3,16 +3,16 @@
 
 #include "peer.h"
 
-static const px_bench_peer_t *const peers[] = {
-    &px_bench_peer_pinexec,
-    &px_bench_peer_naive,
+static const pxb_peer_t *const peers[] = {
+    &pxb_peer_pinexec,
+    &pxb_peer_naive,
 #ifdef PX_PEER_GLIB
-    &px_bench_peer_glib,
+    &pxb_peer_glib,
 #endif
 #ifdef PX_PEER_UV
-    &px_bench_peer_uv,
+    &pxb_peer_uv,
 #endif
     NULL,
 };
 
-const px_bench_peer_t *const *px__bench_peers(void) { return peers; }
+const pxb_peer_t *const *pxb_peers(void) { return peers; }

@@ -53,7 +53,7 @@ static void on_async(uv_async_t *a)
 static void loop_thread(void *arg)
 {
     uvpeer_t *p = arg;
-    px__bench_pin_self(p->cpu);
+    pxb_pin_self(p->cpu);
     p->err = uv_loop_init(&p->loop);
     if (p->err == 0) {
         p->err = uv_async_init(&p->loop, &p->async, on_async);
@@ -138,8 +138,9 @@ static void destroy(void *exec)
     free(p);
 }
 
-const px_bench_peer_t px_bench_peer_uv = {
+const pxb_peer_t pxb_peer_uv = {
     .name = "uv",
+    .plain = "a libuv async handle",
     .about = "libuv: uv_async_send to a loop thread draining a mutex-protected queue, waits on a "
              "uv_sem_t",
     .create = create,
@@ -149,5 +150,5 @@ const px_bench_peer_t px_bench_peer_uv = {
 };
 
 #else
-typedef int px_bench_peer_uv_not_built; /* ISO C forbids an empty file */
+typedef int pxb_peer_uv_not_built; /* ISO C forbids an empty file */
 #endif

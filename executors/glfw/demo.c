@@ -42,6 +42,7 @@ typedef struct demo {
     int width, height;
     bool hidden;
 
+    demo_place_t place; /* the default placement, when --render-cpus is not given */
     px_window_t *w;
     char render_cpuset[32];
     uint64_t start_ns;
@@ -65,9 +66,13 @@ typedef struct demo {
 
     _Atomic int stop;
 
+    /* the main executor's wake hooks fired before the logic started (written
+     * before px_post hands d to the logic, which orders it) */
+    uint64_t hooks0;
+
     /* results of the logic worker (read after px_thread_destroy joined it) */
     double wake_ns, main_call_ns, cursor_ns;
-    uint64_t wake_hooks;
+    uint64_t wake_hooks, calls; /* hooks fired by, and number of, the logic's main-thread calls */
 } demo_t;
 
 static uint64_t now_ns(void)
@@ -151,10 +156,10 @@ static void logic_loop(void *arg)
 
     /* Calibration: back-to-back calls to the main thread, which sits in
      * glfwWaitEvents between them; each one is woken by the hook. */
-    uint64_t hooks0 = px__glfw_wake_count(), t0 = now_ns();
+    uint64_t t0 = now_ns();
     for (int i = 0; i < CALIBRATION_CALLS; i++) px_call(main_ex, nop, NULL);
     d->wake_ns = (double)(now_ns() - t0) / CALIBRATION_CALLS;
-    d->wake_hooks = px__glfw_wake_count() - hooks0;
+    px__fetch_add_relaxed(&d->main_calls, CALIBRATION_CALLS);
 
     uint64_t start = now_ns(), next = start, fig_at = start;
     uint64_t frames0 = px__load_relaxed(&d->frames), calls0 = px__load_relaxed(&d->main_calls);
@@ -201,8 +206,10 @@ static void logic_loop(void *arg)
             nsamples = 0;
             snprintf(lines[3], sizeof lines[3],
                      "MAIN-THREAD CALL %.0f NS (WAKE FROM GLFWWAITEVENTS)", call_med);
-            snprintf(lines[4], sizeof lines[4], "CURSOR QUERY %.0f NS, %llu WAKE HOOKS", cursor_med,
-                     (unsigned long long)px__glfw_wake_count());
+            /* The same two counters as the line printed at the end. */
+            snprintf(lines[4], sizeof lines[4], "CURSOR QUERY %.0f NS  WAKE HOOKS %llu/%llu CALLS",
+                     cursor_med, (unsigned long long)(px__glfw_wake_count() - d->hooks0),
+                     (unsigned long long)px__load_relaxed(&d->main_calls));
             snprintf(lines[5], sizeof lines[5],
                      "BACK-TO-BACK %.0f NS/CALL  RENDER CPUS %s  T %.1f S", d->wake_ns,
                      d->render_cpuset, t);
@@ -231,7 +238,7 @@ static void logic_loop(void *arg)
                 atomic_store_explicit(&d->capture, CAPTURE_REQUESTED,
                                       memory_order_relaxed); /* a request flag */
             } else if (!d->shot || cap == CAPTURE_DONE || t >= d->seconds + 10) {
-                px_window_close(d->w);
+                if (px_window_close(d->w) == 0) px__fetch_add_relaxed(&d->main_calls, 1);
                 break;
             }
         }
@@ -242,6 +249,11 @@ static void logic_loop(void *arg)
     }
     d->main_call_ns = call_med;
     d->cursor_ns = cursor_med;
+    /* From hooks0 to here only the logic's calls (px_window_close included)
+     * reach the main thread, and a call fires the hook at most once: hooks
+     * <= calls, equal when the main thread was asleep for each. */
+    d->wake_hooks = px__glfw_wake_count() - d->hooks0;
+    d->calls = px__load_relaxed(&d->main_calls);
 }
 
 /* ---- px-render -------------------------------------------------------------- */
@@ -324,8 +336,10 @@ static int demo_app(void *arg)
         snprintf(d->render_cpuset, sizeof d->render_cpuset, "?");
     d->start_ns = now_ns();
 
+    d->hooks0 = px__glfw_wake_count();
     px_thread_t *logic;
-    px_thread_options_t lo = {.name = "px-logic"};
+    /* Off the render executor's own core when one was chosen. */
+    px_thread_options_t lo = {.name = "px-logic", .cpus = d->place.own ? d->place.others : NULL};
     r = px_thread_create(&logic, &lo);
     if (r == 0) r = px_post(logic, logic_loop, d);
     if (r) {
@@ -358,10 +372,10 @@ static int demo_app(void *arg)
     px_window_destroy(d->w);
     uint64_t frames = px__load_relaxed(&d->frames);
     printf("demo: frames=%llu seconds=%.2f fps=%.1f frame_ms=%.2f main_call_median_ns=%.0f "
-           "cursor_query_median_ns=%.0f back_to_back_ns=%.0f wake_hooks=%llu/%d render_cpus=%s\n",
+           "cursor_query_median_ns=%.0f back_to_back_ns=%.0f wake_hooks=%llu/%llu render_cpus=%s\n",
            (unsigned long long)frames, secs, secs > 0 ? frames / secs : 0,
            (double)px__load_relaxed(&d->frame_ns) * 1e-6, d->main_call_ns, d->cursor_ns, d->wake_ns,
-           (unsigned long long)d->wake_hooks, CALIBRATION_CALLS, d->render_cpuset);
+           (unsigned long long)d->wake_hooks, (unsigned long long)d->calls, d->render_cpuset);
     return status;
 }
 
@@ -372,10 +386,12 @@ static void usage(FILE *f)
                "  A window with animated OpenGL content: GLFW on the main thread, GL on a pinned\n"
                "  render executor, the logic on a worker. Without --seconds it runs until closed;\n"
                "  --screenshot saves the last frame (binary PPM) and implies --seconds 3.\n"
+               "  Without --render-cpus the render executor gets a core of its own (not the main\n"
+               "  thread's; the main thread and the logic keep off it).\n"
                "  Without a display run it under xvfb-run (scripts/demo.sh does).\n");
 }
 
-int px__tool_demo(int argc, char **argv)
+int pxt_demo(int argc, char **argv)
 {
     demo_t *d = calloc(1, sizeof *d);
     if (d == NULL) return 1;
@@ -400,13 +416,25 @@ int px__tool_demo(int argc, char **argv)
                    d->height > 0) {
             i++;
         } else {
-            fprintf(stderr, "pinexec demo: bad argument \"%s\"\n", a);
-            usage(stderr);
+            fprintf(stderr, "pinexec demo: bad argument \"%s\"\nsee 'pinexec demo --help'\n", a);
             free(d);
             return 2;
         }
     }
     if (d->shot && d->seconds <= 0) d->seconds = 3;
+    if (d->render_cpus == NULL) {
+        int e = demo_place_choose(&d->place);
+        if (e == 0) {
+            d->render_cpus = d->place.render;
+            printf("demo: %s\n", d->place.why);
+        } else {
+            fprintf(stderr,
+                    "pinexec demo: cannot choose a core for the render executor (%s): it runs "
+                    "on any CPU\n",
+                    px_strerror(e));
+        }
+        fflush(stdout);
+    }
     pthread_mutex_init(&d->lock, NULL);
     int r = px_glfw_main(demo_app, d);
     if (r < 0) {
