@@ -1,7 +1,12 @@
 # Thin wrapper over CMake. `make run`: set up, build, show the topology, a
-# quick benchmark (ending with its summary in words) and the GLFW demo.
-# `make test`: set up, build, run every test, then again under
-# ThreadSanitizer and under AddressSanitizer + UndefinedBehaviorSanitizer.
+# quick benchmark (ending with its summary in words) and the GLFW demo; what
+# it writes goes to $(BUILD)/run/, never into the checkout.
+# `make docs-images`: the demo's frame as docs/img/demo.png (the README's).
+# `make test`: set up, build and run every stage, even after one fails: every
+# test (unit), the portable platform layer (posix), ThreadSanitizer (tsan),
+# AddressSanitizer + UndefinedBehaviorSanitizer (asan); then one table of the
+# stages and "N passed, M failed" (scripts/test-stages.sh). One stage alone:
+# `make test-unit` etc., or `make test TEST_STAGES="unit asan"`.
 # `make install [PREFIX=/usr/local] [DESTDIR=]`: build, then install the build.
 
 SHELL := /bin/bash
@@ -13,6 +18,7 @@ BUILD      ?= build
 BUILD_TSAN ?= build-tsan
 BUILD_ASAN ?= build-asan
 BUILD_POSIX ?= build-posix
+TEST_STAGES ?= unit posix tsan asan
 JOBS       ?= 2
 # Compilers of the sanitizer builds, installed by scripts/deps.sh (clang's
 # runtimes come with libclang-rt-14-dev).
@@ -26,11 +32,14 @@ CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 # A safety net only: every test registered with px_add_test has its own timeout.
-CTEST      := ctest --output-on-failure -j$(JOBS) --timeout 900
+# Under `make test`, scripts/test-stages.sh sets PX_JUNIT: ctest writes its
+# results there for the summary table.
+CTEST      := ctest --output-on-failure -j$(JOBS) --timeout 900 \
+              $(if $(PX_JUNIT),--output-junit '$(PX_JUNIT)')
 SAN_FLAGS  := -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS_DEBUG="-g -O1" \
               -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" $(CMAKE_ARGS)
 
-.PHONY: all deps build install run test test-unit test-posix test-tsan test-asan clean
+.PHONY: all deps build install run docs-images test test-unit test-posix test-tsan test-asan clean
 
 all: build
 
@@ -61,15 +70,25 @@ install:
 	        "see README.md, Install and use (PKG_CONFIG_PATH, CMAKE_PREFIX_PATH, rpath)" ;; \
 	esac
 
+# Outputs: $(BUILD)/run/bench.txt (the benchmark's table) and
+# $(BUILD)/run/demo.png (the demo's last frame).
 run: build
 	./$(BUILD)/pinexec topo
 	./$(BUILD)/pinexec topo core:0 pu:1 0-1 numa:0
+	mkdir -p $(BUILD)/run
 	# A table for people, ending with what this run's ratios mean in words
 	# (--format=benchstat, the default, keeps Go's lines for benchstat and tools).
-	./$(BUILD)/pinexec bench --quick --format=table
-	@if [ -f scripts/demo.sh ]; then echo "bash scripts/demo.sh"; bash scripts/demo.sh; fi
+	./$(BUILD)/pinexec bench --quick --format=table | tee $(BUILD)/run/bench.txt
+	BUILD=$(BUILD) DEMO_OUT=$(BUILD)/run/demo.png bash scripts/demo.sh
+	@echo "make run: outputs in $(BUILD)/run/ (bench.txt, demo.png)"
 
-test: test-unit test-posix test-tsan test-asan
+# The one target that writes into the checkout: commit the result.
+docs-images: build
+	BUILD=$(BUILD) DEMO_OUT=docs/img/demo.png bash scripts/demo.sh
+
+test:
+	bash scripts/test-stages.sh -o $(BUILD)/test-results \
+	    $(foreach s,$(TEST_STAGES),$(s) '$(MAKE) test-$(s)')
 
 test-unit: build
 	$(CTEST) --test-dir $(BUILD)
@@ -84,12 +103,12 @@ test-posix: deps
 test-tsan: deps
 	CC=$(TSAN_CC) CXX=$(TSAN_CXX) cmake -S . -B $(BUILD_TSAN) -DPX_SANITIZE=thread $(SAN_FLAGS)
 	cmake --build $(BUILD_TSAN) -j$(JOBS)
-	$(CTEST) --test-dir $(BUILD_TSAN) -E '^test_install$$' -LE '^glfw$$'
+	$(CTEST) --test-dir $(BUILD_TSAN) -LE '^(glfw|install)$$'
 
 test-asan: deps
 	CC=$(ASAN_CC) CXX=$(ASAN_CXX) cmake -S . -B $(BUILD_ASAN) -DPX_SANITIZE=address,undefined $(SAN_FLAGS)
 	cmake --build $(BUILD_ASAN) -j$(JOBS)
-	$(CTEST) --test-dir $(BUILD_ASAN) -E '^test_install$$'
+	$(CTEST) --test-dir $(BUILD_ASAN) -LE '^install$$'
 
 clean:
 	rm -rf $(BUILD) $(BUILD_POSIX) $(BUILD_TSAN) $(BUILD_ASAN)

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# Run `pinexec demo` for a few seconds and save its last frame as
-# docs/img/demo.png (the README shows it). Headless under xvfb-run when there
-# is no display. Called by `make run`; skips (exit 0) when the demo is not
-# built (no GLFW).
+# Run `pinexec demo` for a few seconds and save its last frame as a PNG.
+# Headless under xvfb-run when there is no display. Called by `make run`
+# (DEMO_OUT=$BUILD/run/demo.png) and `make docs-images` (DEMO_OUT=
+# docs/img/demo.png, the README's picture); skips (exit 0) when the CLI has no
+# demo (built without GLFW) or no X server can be had.
 #
 #   scripts/demo.sh [SECONDS]
 # Environment: BUILD (build directory, default build), DEMO_OUT (PNG path,
-# default docs/img/demo.png).
+# default $BUILD/run/demo.png).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$here/$build ;; esac
 bin=$build/pinexec
-out=${DEMO_OUT:-$here/docs/img/demo.png}
+out=${DEMO_OUT:-$build/run/demo.png}
 seconds=${1:-4}
 
 if [ ! -x "$bin" ] || ! "$bin" demo --help >/dev/null 2>&1; then
