@@ -1,20 +1,42 @@
 /*
- * Bad input and error reporting (issue 2, semantics 7): NULL executor,
- * function or out pointer, unknown flags, bad wait mode, too large a capacity
- * -> -EINVAL with a px_last_error() text naming the value; nothing runs,
- * nothing crashes. px_strerror for every errno the API returns; px_version.
+ * Bad input and error reporting: NULL executor, function or out pointer,
+ * unknown flags, bad wait mode, too large a capacity -> -EINVAL with a
+ * px_last_error() text naming the value; nothing runs, nothing crashes.
+ * px_strerror for every errno the API returns; px_version.
  */
 #include "px_test.h"
 
-/* The last error is non-empty and, when given, mentions `needle`. */
+/* px_last_error() is sticky: a failing call that sets no text of its own
+ * leaves the previous one. So each check first writes this poison, and a text
+ * still equal to it after the call is the call's own failure to say why. */
+#define POISON "(poison: the call under test set no error text)"
+
+static void poison_error(void)
+{
+    px_error_set(0, "%s", POISON);
+    assert_string_equal(px_last_error(), POISON);
+}
+
+/* The last error is the failing call's own (not the poison), non-empty and,
+ * when given, mentions `needle`. */
 static void check_error_text(const char *needle)
 {
     const char *e = px_last_error();
     assert_non_null(e);
+    if (strcmp(e, POISON) == 0) fail_msg("the failing call set no px_last_error() text");
     assert_true(strlen(e) > 0);
     if (needle && !strstr(e, needle))
         fail_msg("px_last_error() \"%s\" does not mention \"%s\"", e, needle);
 }
+
+/* `call` returns `rc` and sets a px_last_error() text of its own that
+ * mentions `needle` (NULL: any text). */
+#define EXPECT_ERROR(call, rc, needle)                                                             \
+    do {                                                                                           \
+        poison_error();                                                                            \
+        assert_int_equal((call), (rc));                                                            \
+        check_error_text(needle);                                                                  \
+    } while (0)
 
 /* px_test_bump counts runs in px_test_runs (written on executors only, read
  * after a flush). */
@@ -22,25 +44,17 @@ static void test_errors_null_executor(void **state)
 {
     (void)state;
     void *res = &res;
-    assert_int_equal(px_call(NULL, px_test_bump, NULL), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_call_v(NULL, px_test_bump_v, NULL, &res), -EINVAL);
-    check_error_text("NULL");
+    EXPECT_ERROR(px_call(NULL, px_test_bump, NULL), -EINVAL, "NULL");
+    EXPECT_ERROR(px_call_v(NULL, px_test_bump_v, NULL, &res), -EINVAL, "NULL");
     assert_ptr_equal(res, &res);
-    assert_int_equal(px_post(NULL, px_test_bump, NULL), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_try_post(NULL, px_test_bump, NULL), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_thread_destroy(NULL), -EINVAL);
-    check_error_text("NULL");
+    EXPECT_ERROR(px_post(NULL, px_test_bump, NULL), -EINVAL, "NULL");
+    EXPECT_ERROR(px_try_post(NULL, px_test_bump, NULL), -EINVAL, "NULL");
+    EXPECT_ERROR(px_thread_destroy(NULL), -EINVAL, "NULL");
     px_stats_t s;
-    assert_int_equal(px_thread_stats(NULL, &s), -EINVAL);
-    check_error_text("NULL");
+    EXPECT_ERROR(px_thread_stats(NULL, &s), -EINVAL, "NULL");
     char buf[64];
-    assert_int_equal(px_thread_cpus(NULL, buf, sizeof buf), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_thread_tid(NULL), -EINVAL);
-    check_error_text("NULL");
+    EXPECT_ERROR(px_thread_cpus(NULL, buf, sizeof buf), -EINVAL, "NULL");
+    EXPECT_ERROR(px_thread_tid(NULL), -EINVAL, "NULL");
     assert_null(px_thread_name(NULL));
     assert_int_equal(px_test_runs, 0);
 }
@@ -52,24 +66,16 @@ static void test_errors_null_function_and_out(void **state)
     px_test_runs = 0;
     px_test_flush(t);
     void *res = &res;
-    assert_int_equal(px_call(t, NULL, NULL), -EINVAL);
-    check_error_text("function");
-    assert_int_equal(px_call_v(t, NULL, NULL, &res), -EINVAL);
-    check_error_text("function");
+    EXPECT_ERROR(px_call(t, NULL, NULL), -EINVAL, "function");
+    EXPECT_ERROR(px_call_v(t, NULL, NULL, &res), -EINVAL, "function");
     assert_ptr_equal(res, &res);
-    assert_int_equal(px_post(t, NULL, NULL), -EINVAL);
-    check_error_text("function");
-    assert_int_equal(px_try_post(t, NULL, NULL), -EINVAL);
-    check_error_text("function");
-    assert_int_equal(px_thread_stats(t, NULL), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_thread_cpus(t, NULL, 16), -EINVAL);
-    check_error_text("NULL");
-    assert_int_equal(px_thread_create(NULL, NULL), -EINVAL);
-    check_error_text("NULL");
+    EXPECT_ERROR(px_post(t, NULL, NULL), -EINVAL, "function");
+    EXPECT_ERROR(px_try_post(t, NULL, NULL), -EINVAL, "function");
+    EXPECT_ERROR(px_thread_stats(t, NULL), -EINVAL, "NULL");
+    EXPECT_ERROR(px_thread_cpus(t, NULL, 16), -EINVAL, "NULL");
+    EXPECT_ERROR(px_thread_create(NULL, NULL), -EINVAL, "NULL");
     px_thread_options_t o = {.name = "x"};
-    assert_int_equal(px_thread_create(NULL, &o), -EINVAL);
-    check_error_text(NULL);
+    EXPECT_ERROR(px_thread_create(NULL, &o), -EINVAL, NULL);
     /* The executor is unharmed and nothing ran. */
     px_test_flush(t);
     assert_int_equal(px_test_runs, 0);
@@ -82,15 +88,22 @@ static void test_errors_null_function_and_out(void **state)
 typedef struct inner_null {
     px_thread_t *t;
     int rc[4];
+    char text[4][256]; /* px_last_error() after each, the poison written before */
 } inner_null_t;
 
 static void null_from_inside(void *arg)
 {
     inner_null_t *x = arg;
-    x->rc[0] = px_call(x->t, NULL, NULL);
-    x->rc[1] = px_call_v(x->t, NULL, NULL, NULL);
-    x->rc[2] = px_post(x->t, NULL, NULL);
-    x->rc[3] = px_try_post(x->t, NULL, NULL);
+    for (int i = 0; i < 4; i++) {
+        px_error_set(0, "%s", POISON);
+        switch (i) {
+        case 0: x->rc[i] = px_call(x->t, NULL, NULL); break;
+        case 1: x->rc[i] = px_call_v(x->t, NULL, NULL, NULL); break;
+        case 2: x->rc[i] = px_post(x->t, NULL, NULL); break;
+        default: x->rc[i] = px_try_post(x->t, NULL, NULL); break;
+        }
+        snprintf(x->text[i], sizeof x->text[i], "%s", px_last_error());
+    }
 }
 
 static void test_errors_null_function_on_own_thread(void **state)
@@ -99,7 +112,12 @@ static void test_errors_null_function_on_own_thread(void **state)
     px_thread_t *t = px_test_create(PX_WAIT_SLEEP, 0, NULL);
     inner_null_t x = {.t = t};
     assert_int_equal(px_call(t, null_from_inside, &x), 0);
-    for (int i = 0; i < 4; i++) assert_int_equal(x.rc[i], -EINVAL);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(x.rc[i], -EINVAL);
+        if (strcmp(x.text[i], POISON) == 0) fail_msg("call %d set no px_last_error() text", i);
+        if (!strstr(x.text[i], "function"))
+            fail_msg("call %d: px_last_error() \"%s\" does not mention \"function\"", i, x.text[i]);
+    }
     px_test_destroy(t);
 }
 
@@ -108,6 +126,7 @@ static void expect_create_einval(const px_thread_options_t *o, const char *needl
 {
     px_thread_t *sentinel = (px_thread_t *)&sentinel;
     px_thread_t *t = sentinel;
+    poison_error();
     assert_int_equal(px_thread_create(&t, o), -EINVAL);
     assert_ptr_equal(t, sentinel);
     check_error_text(needle);
@@ -139,8 +158,7 @@ static void test_errors_bad_options(void **state)
 static void test_errors_destroy_main_executor(void **state)
 {
     (void)state;
-    assert_int_equal(px_thread_destroy(px_mainthread()), -EINVAL);
-    check_error_text("main");
+    EXPECT_ERROR(px_thread_destroy(px_mainthread()), -EINVAL, "main");
     /* The main executor still works (inline on the main thread). */
     px_test_runs = 0;
     assert_int_equal(px_call(px_mainthread(), px_test_bump, NULL), 0);
@@ -168,7 +186,7 @@ static void test_errors_last_error_is_per_thread(void **state)
     (void)state;
     px_thread_options_t o = {.capacity = PX_CAPACITY_MAX * 2};
     px_thread_t *t = NULL;
-    assert_int_equal(px_thread_create(&t, &o), -EINVAL);
+    EXPECT_ERROR(px_thread_create(&t, &o), -EINVAL, "2097152");
     char mine[256];
     snprintf(mine, sizeof mine, "%s", px_last_error());
     assert_non_null(strstr(mine, "2097152"));
