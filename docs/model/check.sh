@@ -10,8 +10,8 @@
 #                executor, x86-TSO store buffer on the consumer
 #   live         wait.pml, LTL "<> everything finished" under weak fairness
 #                (no livelock); slower, not run by ctest
-#   mutants      wait.pml and space.pml with seeded bugs, and space.pml as
-#                the code was before the fix of issue 6: each must be caught
+#   mutants      wait.pml and space.pml with seeded bugs (among them
+#                space.pml's run-one without its fence): each must be caught
 #
 # Prints, per model, the states explored and the result; exits 1 if any
 # check fails, 77 (skip) when spin or a C compiler is missing.
@@ -72,8 +72,8 @@ check_wait()        { run wait wait.pml pass "" "$safety_c" "$safety_p"; }
 check_space()       { run space space.pml pass "" "-DSAFETY" "-m10000"; }
 check_live()        { run live wait.pml pass "-DLIVE -DSPURIOUS=0" "-DCOLLAPSE -DNFAIR=3" "-a -f -m200000 -w26 -N done"; }
 check_mutants() {
-    # space.pml as the code was before issue 6's fix, and without the fenced
-    # re-check at the end of a batch
+    # space.pml with the run-one unfenced, and without the fenced re-check at
+    # the end of a batch
     run mut-space-unfenced-run-one space.pml fail "-DUNFENCED_RUN_ONE" "-DSAFETY" "-m10000"
     run mut-space-no-batch-end-check space.pml fail "" "-DSAFETY" "-m10000" \
         's/          space_check_fenced\(\)                       \/\* the end of the batch \*\//          skip/'
