@@ -1,6 +1,6 @@
 /*
  * Zero heap allocations per px_call, px_call_v, px_post and px_try_post after
- * creation (issue 2, "Speed and memory"): count every malloc, calloc,
+ * creation: count every malloc, calloc,
  * realloc, free, posix_memalign, aligned_alloc, memalign in the process while
  * a flag is on, over 100,000 of each operation after a warm-up, to an executor
  * on another thread, in each wait mode, from the main thread (itself an

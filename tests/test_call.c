@@ -1,5 +1,5 @@
 /*
- * The call path (issue 2, semantics 1-4): px_call / px_call_v run on the
+ * The call path: px_call / px_call_v run on the
  * executor's thread with visibility both ways; a call on the executor's own
  * thread runs inline; call cycles through created, main and attached
  * executors complete in every wait mode (also through a post that waits for

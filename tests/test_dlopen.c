@@ -1,5 +1,5 @@
 /*
- * Issue 3, semantic 1 when the library is loaded late: a thread that is not
+ * The main-thread executor when the library is loaded late: a thread that is not
  * the main thread dlopen()s libpinexec.so (directly, or as the dependency of a
  * plugin, tests/dlopen_helper.c). The constructor then runs on that thread,
  * and still the main-thread executor must be claimed for the process's main

@@ -1,5 +1,5 @@
 /*
- * Driven executors (issue 3, semantics 5): px_thread_attach and
+ * Driven executors: px_thread_attach and
  * px_thread_detach. Operations only the owner may make; wrong kinds and NULL;
  * destroy refused; attach's arguments, -EBUSY, names and placement; a detach
  * that runs what was accepted and refuses the rest. The owner harness:

@@ -1,5 +1,5 @@
 /*
- * Driven executors (issue 3, semantics 5-7), serving: work runs on the owner
+ * Driven executors, serving: work runs on the owner
  * and only when it serves; px_drain budgets; px_serve timeouts and waits;
  * cycles through a created executor; serving nested in a served call;
  * per-producer FIFO through px_serve; px_serve returns under a steady load.

@@ -1,5 +1,5 @@
 /*
- * Driven executors (issue 3, semantics 6-7), telling a foreign loop that work
+ * Driven executors, telling a foreign loop that work
  * came: the readiness fd (px_thread_fd) and the wake hook
  * (px_thread_set_wake): once per batch, never while the owner serves or waits
  * in a call of its own. The owner harness: driven_test.h.

@@ -31,11 +31,11 @@ static void check_error_text(const char *needle)
 
 /* `call` returns `rc` and sets a px_last_error() text of its own that
  * mentions `needle` (NULL: any text). */
-#define EXPECT_ERROR(call, rc, needle)                                                             \
-    do {                                                                                           \
-        poison_error();                                                                            \
-        assert_int_equal((call), (rc));                                                            \
-        check_error_text(needle);                                                                  \
+#define EXPECT_ERROR(call, rc, needle)  \
+    do {                                \
+        poison_error();                 \
+        assert_int_equal((call), (rc)); \
+        check_error_text(needle);       \
     } while (0)
 
 /* px_test_bump counts runs in px_test_runs (written on executors only, read

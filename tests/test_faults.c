@@ -1,5 +1,5 @@
 /*
- * Fault injection (issue 6): thread creation failing, memory allocation
+ * Fault injection: thread creation failing, memory allocation
  * failing at creation, binding refused by the OS (EINVAL, ENOSYS), the
  * allowed CPU set shrinking after creation. Each failure gives a negative
  * errno and a px_last_error() sentence at creation, leaves the out handle
@@ -444,7 +444,7 @@ static void test_faults_cgroup_refuses_binding(void **state)
  * has it): the kernel's sched_setaffinity silently narrows the mask to what
  * the cpuset allows, so a strict creation must notice (read the binding back)
  * and fail with -EXDEV rather than hand back a thread bound to less.
- * Regression test for defect "strict binding narrowed by the OS" (issue 6). */
+ * Regression test for the defect "strict binding narrowed by the OS". */
 static void test_faults_cgroup_strict_never_narrows(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
 /*
- * fork() and process exit (issue 2, semantics 8 and 10).
+ * fork() and process exit.
  *
  * After fork(), in the child every inherited executor is dead: calls and posts
  * return -ESRCH at once (also on a full ring), px_thread_destroy frees it; the

@@ -1,5 +1,5 @@
 /*
- * The GLFW module (issue 4): px_glfw_main, windows on render executors, the
+ * The GLFW module: px_glfw_main, windows on render executors, the
  * wake hook, GLFW error reporting. Label `glfw`; ctest runs it under
  * `xvfb-run` when xvfb-run exists.
  *
@@ -524,7 +524,7 @@ static int scenario_lifecycle(void)
 
 /* ---- px_main_after: reproducer of a core bug, not in the cmocka list ----------
  * After px_glfw_main returned (the main executor is closed), px_main should
- * refuse with -ESHUTDOWN without running fn (issue 3: "-ESHUTDOWN after").
+ * refuse with -ESHUTDOWN without running fn, as include/pinexec.h says.
  * executors/mainthread.c checks only its own main_state, so it starts fn and
  * spins in px_serve (which returns -ESHUTDOWN at once) until fn returns.
  * Run it as `test_glfw px_main_after`; exit 0 once the core is fixed. */

@@ -1,5 +1,5 @@
 /*
- * Executor life cycle (issue 2, semantics 6, and the read-only accessors):
+ * Executor life cycle (and the read-only accessors):
  * px_thread_destroy refuses new work while it runs, runs everything accepted
  * exactly once, releases blocked producers, refuses its own thread, works from
  * inside a call on another executor; px_thread_stats counters; names.

@@ -1,5 +1,5 @@
 /*
- * The main-thread executor (issue 3, semantics 1-4): px_main, px_mainthread,
+ * The main-thread executor: px_main, px_mainthread,
  * px_is_main_thread.
  *
  * px_main runs once per process and only on the main thread, so each scenario

@@ -1,5 +1,5 @@
 /*
- * The ring (issue 2, semantics 5, and the 64-bit index wrap): capacity
+ * The ring (and its 64-bit index wrap): capacity
  * rounding and limits, px_try_post -EAGAIN when full, px_post and px_call
  * wait for space, a post to one's own full ring fails at once, a post leaves
  * the ring when it starts running, and calls/posts across the wrap of the

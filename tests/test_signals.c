@@ -1,5 +1,5 @@
 /*
- * Signals never leak (issue 2, semantics 9): with a SIGUSR1 handler installed
+ * Signals never leak: with a SIGUSR1 handler installed
  * without SA_RESTART, a storm thread signals the callers, the posters and the
  * executors (tgkill, every ~50 us) while they make 20,000 calls and posts in
  * each wait mode. Every call returns 0, every item runs once, the counters are

@@ -1,5 +1,5 @@
 /*
- * Stress tier, traffic (issue 6): random mixes of px_call / px_call_v /
+ * Stress tier, traffic: random mixes of px_call / px_call_v /
  * px_post / px_try_post from many threads against several executors with every
  * item counted; oversubscription (16 producers, 4 executors, 2 CPUs) in each
  * wait mode; call cycles A->B->A, A->B->C->A and main->A->main under load;

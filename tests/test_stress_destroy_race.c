@@ -1,6 +1,6 @@
 /*
- * Regression test for defect "destroy frees the executor while it is still
- * running" (issue 6 report).
+ * Regression test for the defect "destroy frees the executor while it is
+ * still running".
  *
  * include/pinexec.h promises for px_thread_destroy: "While it runs, calls and
  * posts return -ESHUTDOWN without running ... Once it returns the handle is

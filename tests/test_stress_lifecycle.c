@@ -1,5 +1,5 @@
 /*
- * Stress tier, life cycle (issue 6): many create/destroy cycles (10,000 on a
+ * Stress tier, life cycle: many create/destroy cycles (10,000 on a
  * plain build) with calls and posts in flight from other threads while the
  * destroy runs. Each call or post either ran exactly once (in per-producer
  * order) or returned -ESHUTDOWN and did not run; no use-after-free (ASan), no
@@ -14,9 +14,9 @@
  * be preempted between that check and px_call's first access to t (its gate
  * increment), and destroy can run to completion and free t in between; no
  * flag outside pinexec can close the window between "decided to call" and
- * "entered the gate". (The same holds for any application, see the report of
- * issue 6: the contract is that every call which may overlap destroy must
- * return before destroy can finish.)
+ * "entered the gate". (The same holds for any application: the contract is
+ * that every call which may overlap destroy must return before destroy can
+ * finish.)
  *
  * What can make it safe is to keep destroy from finishing until every
  * producer has stopped. destroy waits for two things: the users inside the

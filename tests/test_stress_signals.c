@@ -1,5 +1,5 @@
 /*
- * Stress tier, signals and fork (issue 6).
+ * Stress tier, signals and fork.
  *
  * Signal storm: a handler installed without SA_RESTART, and a thread that
  * keeps sending the signal to every producer and every executor thread while

@@ -1,5 +1,5 @@
 /*
- * Stress tier, ring index wrap-around (issue 6). The ring's positions are
+ * Stress tier, ring index wrap-around. The ring's positions are
  * free-running 64-bit counters; at a billion items a second they wrap after
  * 584 years, so only a test hook (px__test_ring_start, PX_TEST_HOOKS builds)
  * gets an executor there: its first position is set just below 2^64. Then

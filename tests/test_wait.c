@@ -1,5 +1,5 @@
 /*
- * The wait protocol (issue 2, "Waiting"):
+ * The wait protocol:
  *  - a spinning executor costs its producers no syscalls: wakes stays 0 (and
  *    it never parks) under PX_WAIT_SPIN;
  *  - no lost wake-ups: a torture run where every call forces a sleep on both
