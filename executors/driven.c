@@ -113,16 +113,20 @@ int px_thread_fd(px_thread_t *t)
     if (mine < 0)
         return px__fail(mine, "px_thread_fd: cannot create an eventfd (%s)", px_strerror(mine));
     int expected = -1;
-    /* Release pairs with the acquire loads of fd in px__notify_away / enter_serve. */
-    if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_acq_rel,
+    /* seq_cst: pairs with the seq_cst load of fd in px__notify_away (and the
+     * acquire load in enter_serve sees the eventfd's set-up). */
+    if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_seq_cst,
                                                  memory_order_acquire)) {
         px__event_close(mine);
         return expected;
     }
-    /* Work may have been queued before the fd existed, unseen by us: make it
-     * readable now (a spurious wake-up costs the loop one empty drain, which
-     * clears it). */
-    px__event_signal(mine);
+    /* Readable exactly while work is queued, from the start: a producer that
+     * published before the fd existed may have loaded fd == -1 and signalled
+     * nothing. Store-buffer pattern: it publishes (seq_cst) and then loads fd
+     * (seq_cst); we store fd (the CAS above), fence, then look at the ring.
+     * Either it sees our fd and signals, or we see its work and signal. */
+    px__fence_seq_cst();
+    if (px__ring_ready(t)) px__event_signal(mine);
     return mine;
 }
 

@@ -373,7 +373,15 @@ PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
 
 /**
  * A file descriptor that is readable while work is queued to t (eventfd on
- * Linux); px_drain/px_serve clear it. Owned by t.
+ * Linux; a pipe elsewhere). Owned by t: poll it, never read or close it.
+ * Its states: not readable when created with nothing queued (also for
+ * px_mainthread() before any work); readable once work is queued, including
+ * work queued before the fd was first asked for; still readable after a
+ * px_drain that leaves work queued; not readable after px_drain/px_serve
+ * has run everything. The one exception: a producer that queued work just as
+ * the owner entered px_drain/px_serve may leave it readable after that drain
+ * ran its work (a wake not yet served); the next px_drain clears it.
+ * Readiness is a hint to call px_drain, never a count.
  * \return the fd; -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
  *   (the main executor after px_main); another negative errno if the OS
  *   refuses. \threadsafety Any thread.

@@ -52,8 +52,9 @@ void px__notify_away(struct px_thread *t)
     /* seq_cst pairs with the re-arming store in px__enter_serve: one hook call
      * and one fd write per arm, whoever gets there first. */
     if (px__load_relaxed(&t->armed) == 0 || px__xchg_seq_cst(&t->armed, 0) == 0) return;
-    /* Acquire pairs with the release store of fd in px_thread_fd. */
-    int fd = atomic_load_explicit(&t->fd, memory_order_acquire);
+    /* seq_cst pairs with the seq_cst CAS of fd + fence in px_thread_fd: an fd
+     * made after our item was published either is seen here or sees the item. */
+    int fd = atomic_load_explicit(&t->fd, memory_order_seq_cst);
     if (fd >= 0) px__event_signal(fd);
     void (*hook)(void *);
     void *ctx;
