@@ -41,7 +41,7 @@ static uint32_t enter_serve(struct px_thread *t)
     uint32_t prev = px__enter_wait(t);
     int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with px_thread_fd */
     if (fd >= 0) px__event_clear(fd);
-    px__store_seq_cst(&t->armed, 1); /* pairs with the exchange in px__notify_away */
+    px__store_seq_cst(&t->armed, 1); /* pairs with the exchange in fire (wait.c) */
     return prev;
 }
 
@@ -150,7 +150,14 @@ int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
     /* px__ring_ready reads the cell seq published by px__notify's seq_cst
      * exchange, so with the fence above either we see the work or its
      * producer sees armed == 1. */
-    if (wake && px__load_relaxed(&t->state) == PX__AWAY && px__ring_ready(t)) px__notify_away(t);
+    if (wake && px__load_relaxed(&t->state) == PX__AWAY && px__ring_ready(t))
+        px__notify_away_owner(t);
+    /* The old hook: a producer may have read it before our store. Wait until
+     * no producer is inside px__notify_away (the fence pairs with its
+     * fetch_add of notifying + seq_cst load of hook_seq): once we return the
+     * old hook is not running and will not be called again. */
+    px__fence_seq_cst();
+    px__notify_quiesce(t);
     return 0;
 }
 

@@ -392,10 +392,16 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * Set the hook a producer calls after queuing work while the owner is outside
  * px_serve/px_drain and not waiting on another executor: at most once after the
  * owner last entered px_drain or px_serve. wake(ctx) runs on the producer's
- * thread and must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
+ * thread (or on the owner's, as it leaves a wait with work still queued) and
+ * must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
+ * Promised exactly: no call of the hook overlaps the owner's time inside
+ * px_drain, px_serve or a wait on another executor (a producer preempted
+ * after it saw the owner away re-checks before calling; the owner entering
+ * a wait lets such a producer finish first), and when px_thread_set_wake
+ * returns the old hook is not running and is never called again, so its ctx
+ * may be freed. Hence the hook must be short and must not block, nor wait for
+ * t (no px_call to t from it); the owner may wait for it.
  * Setting a hook re-arms it, and calls it at once when work is already queued.
- * A producer that already read the old hook may still call it once after it
- * was replaced: keep its ctx valid until the owner's next px_drain/px_serve.
  * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
  *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */
