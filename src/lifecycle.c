@@ -224,7 +224,7 @@ int px_thread_create(px_thread_t **out, const px_thread_options_t *opts)
     r = px__thread_start(&th, executor_main, &s);
     if (r) {
         hwloc_bitmap_free(set);
-        return px__fail(r, "px_thread_create: the OS refused a new thread (%s)", px_strerror(r));
+        return px__fail(r, "px_thread_create: the OS refused a new thread (%s)", strerror(-r));
     }
     while (px__load_acquire(&s.ready) == 0) /* pairs with the release store in report() */
         px__futex_wait(&s.ready, 0, -1);

@@ -4,6 +4,8 @@
  * -> -EINVAL with a px_last_error() text naming the value; nothing runs,
  * nothing crashes. px_strerror for every errno the API returns; px_version.
  */
+#include <limits.h>
+
 #include "px_test.h"
 
 /* The last error is non-empty and, when given, mentions `needle`. */
@@ -204,11 +206,31 @@ static void test_errors_strerror(void **state)
     }
     /* pinexec's own meaning where it differs from the C library's. */
     assert_non_null(strstr(px_strerror(-ESHUTDOWN), "shut"));
-    assert_non_null(strstr(px_strerror(-EAGAIN), "full"));
+    assert_non_null(px_strerror(-ESRCH));
     assert_non_null(strstr(px_strerror(-ESRCH), "fork"));
     assert_non_null(px_strerror(0));
     assert_non_null(px_strerror(-99999));
     assert_non_null(px_strerror(INT32_MIN + 1));
+}
+
+/* Issue 15, defect 3: every int is accepted without undefined behaviour
+ * (-INT_MIN overflows: UBSan stops the ASan build there), and EAGAIN's text
+ * is neutral: a full ring and a thread the OS refused both return it, and
+ * px_last_error() names which (test_faults checks the thread case). */
+static void test_errors_strerror_any_int(void **state)
+{
+    (void)state;
+    assert_string_equal(px_strerror(INT_MIN), "unknown error");
+    assert_non_null(px_strerror(INT_MAX));
+    assert_non_null(px_strerror(INT_MIN + 1));
+    assert_string_equal(px_strerror(-EINVAL), px_strerror(EINVAL));
+    const char *again = px_strerror(-EAGAIN);
+    if (strstr(again, "ring is full") != NULL)
+        fail_msg(
+            "px_strerror(-EAGAIN) \"%s\" claims a full ring, also when the OS refused a thread",
+            again);
+    assert_non_null(strstr(again, "ring"));
+    assert_non_null(strstr(again, "thread"));
 }
 
 static void test_errors_version(void **state)
@@ -231,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_errors_destroy_main_executor),
         cmocka_unit_test(test_errors_last_error_is_per_thread),
         cmocka_unit_test(test_errors_strerror),
+        cmocka_unit_test(test_errors_strerror_any_int),
         cmocka_unit_test(test_errors_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
