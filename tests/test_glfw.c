@@ -671,6 +671,97 @@ static int leak_canary_app(void *arg)
 
 static int scenario_leak_canary(void) { return glfw_scenario(leak_canary_app, NULL); }
 
+/* ---- create_vs_shutdown: a failed px_window_create races the main executor closing
+ * (issue 15, defect 1). The program is linked with
+ * -Wl,--wrap=glfwMakeContextCurrent (tests/CMakeLists.txt): while armed, the
+ * wrapper (on the new window's render executor, inside px_window_create)
+ * raises a GLFW platform error and holds the creation until the main executor
+ * has closed, so the creation fails and its teardown finds the main executor
+ * gone (-ESHUTDOWN). The app thread's exit waits (a thread-specific
+ * destructor) until px_window_create returned, so px_glfw_main's teardown
+ * (px__glfw_destroy_all, after joining the app thread) walks the registry only
+ * then: a window that the failed creation freed, although it was still
+ * registered, is a use-after-free there (a crash, or AddressSanitizer). */
+
+typedef struct shutdown_race {
+    GLFWerrorfun report; /* pinexec's error callback, read on the main thread */
+    _Atomic int armed, attach_reached, closed_seen, create_done;
+    int create_r;
+    px_window_t *out;
+} shutdown_race_t;
+
+static shutdown_race_t race = {.out = NULL};
+
+static void race_noop(void *arg) { (void)arg; }
+
+void __real_glfwMakeContextCurrent(GLFWwindow *win);
+void __wrap_glfwMakeContextCurrent(GLFWwindow *win);
+void __wrap_glfwMakeContextCurrent(GLFWwindow *win)
+{
+    __real_glfwMakeContextCurrent(win);
+    if (win == NULL || !atomic_exchange(&race.armed, 0)) return;
+    race.report(GLFW_PLATFORM_ERROR, "injected by test_glfw (create_vs_shutdown)");
+    atomic_store_explicit(&race.attach_reached, 1, memory_order_release);
+    uint64_t deadline = px_test_now_ns() + BOUND_NS;
+    while (px_call(px_mainthread(), race_noop, NULL) != -ESHUTDOWN) {
+        if (px_test_now_ns() > deadline) return; /* the checks below fail */
+        px_test_sleep_us(500);
+    }
+    atomic_store_explicit(&race.closed_seen, 1, memory_order_release);
+}
+
+static void grab_error_callback(void *arg)
+{
+    shutdown_race_t *r = arg;
+    r->report = glfwSetErrorCallback(NULL);
+    glfwSetErrorCallback(r->report);
+}
+
+static void *create_racing(void *arg)
+{
+    shutdown_race_t *r = arg;
+    px_window_options_t o = {.width = 32, .height = 32, .hidden = true, .title = "race"};
+    r->out = NULL;
+    r->create_r = px_window_create(&r->out, &o);
+    printf("create_vs_shutdown: px_window_create %d (%s)\n", r->create_r, px_last_error());
+    atomic_store_explicit(&r->create_done, 1, memory_order_release);
+    return NULL;
+}
+
+static pthread_key_t app_exit_key;
+static pthread_t creator;
+
+static void app_thread_exit(void *arg)
+{
+    (void)arg;
+    at_least(&race.create_done, 1); /* the main executor is closed; its teardown waits */
+}
+
+static int create_vs_shutdown_app(void *arg)
+{
+    (void)arg;
+    CHILD_CHECK_INT(px_call(px_mainthread(), grab_error_callback, &race), 0);
+    CHILD_CHECK(race.report != NULL);
+    CHILD_CHECK_INT(pthread_key_create(&app_exit_key, app_thread_exit), 0);
+    CHILD_CHECK_INT(pthread_setspecific(app_exit_key, &race), 0);
+    atomic_store(&race.armed, 1);
+    CHILD_CHECK_INT(pthread_create(&creator, NULL, create_racing, &race), 0);
+    CHILD_CHECK(at_least(&race.attach_reached, 1));
+    return 0; /* the main executor closes now, with the creation in its failure path */
+}
+
+static int scenario_create_vs_shutdown(void)
+{
+    int r = glfw_scenario(create_vs_shutdown_app, NULL);
+    if (r) return r;
+    pthread_join(creator, NULL);
+    CHILD_CHECK(atomic_load(&race.closed_seen) == 1);
+    CHILD_CHECK_INT(race.create_r, -EIO);
+    CHILD_CHECK(race.out == NULL);
+    printf("ok create_vs_shutdown create=%d\n", race.create_r);
+    return 0;
+}
+
 /* ---- the scenario table ------------------------------------------------------- */
 
 static const struct scenario {
@@ -689,6 +780,7 @@ static const struct scenario {
     {"bad_display", scenario_bad_display},
     {"px_main_after", scenario_px_main_after}, /* core bug reproducer, see above */
     {"leak_canary", scenario_leak_canary},
+    {"create_vs_shutdown", scenario_create_vs_shutdown},
 };
 
 static int run_scenario(const char *name)
@@ -786,6 +878,13 @@ static void test_glfw_errors_carry_glfw_text(void **state)
     expect_scenario("errors", &result);
 }
 
+static void test_glfw_create_fails_while_shutting_down(void **state)
+{
+    (void)state;
+    expect_scenario("create_vs_shutdown", &result);
+    assert_non_null(strstr(result.out, "create=-5"));
+}
+
 static void test_glfw_init_failure(void **state)
 {
     (void)state;
@@ -814,7 +913,8 @@ static void test_glfw_suppression_keeps_our_leaks(void **state)
 {
     (void)state;
 #ifdef PX_TEST_LSAN
-    print_message("expected below: LeakSanitizer reports the canary's 4096-byte leak (leak_on_main)\n");
+    print_message(
+        "expected below: LeakSanitizer reports the canary's 4096-byte leak (leak_on_main)\n");
 #endif
     assert_int_equal(spawn_self("leak_canary", SPAWN_TIMEOUT_S, &result), 0);
     printf("[leak_canary] %s", result.out);
@@ -845,6 +945,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_glfw_many_windows),
         cmocka_unit_test(test_glfw_lifecycle),
         cmocka_unit_test(test_glfw_errors_carry_glfw_text),
+        cmocka_unit_test(test_glfw_create_fails_while_shutting_down),
         cmocka_unit_test(test_glfw_suppression_keeps_our_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,9 @@
  * render executor on which its OpenGL context is current, and nowhere else.
  *
  * Lifetime: a window is reference-counted. Its owner (px_window_create) holds
- * one reference, each px_window_run in progress another. Destroying releases
+ * one reference, each px_window_run in progress another, and px_window_create
+ * one more while it runs (px_glfw_main's teardown may destroy a window it
+ * registered before it returned: the main executor closing concurrently). Destroying releases
  * the context and destroys the GLFW window at once; the render executor and
  * the memory go with the last reference, so px_window_destroy never waits for
  * a running px_window_run (which may be blocked on the destroyer's own
@@ -248,7 +250,8 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
 
     px_window_t *w = calloc(1, sizeof *w);
     if (w == NULL) return px_error_set(-ENOMEM, "px_window_create: out of memory");
-    atomic_init(&w->refs, 1);
+    /* The owner's reference and the creation's own, dropped when it returns. */
+    atomic_init(&w->refs, 2);
     px_thread_options_t ro = {.name = "px-render", .cpus = o->render_cpus};
     int r = px_thread_create(&w->renderer, &ro);
     if (r) {
@@ -279,11 +282,15 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
     if (r) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", px_last_error());
-        teardown(w, false, "px_window_create");
-        unref(w);
+        /* -ESHUTDOWN: the main executor closed under us and w is still in
+         * the registry; px_glfw_main's teardown (px__glfw_destroy_all) owns
+         * it and drops the owner's reference, as for px_window_destroy. */
+        if (teardown(w, false, "px_window_create") != -ESHUTDOWN) unref(w);
+        unref(w); /* the creation's own: may free w */
         return px_error_set(r, "%s", msg);
     }
     *out = w;
+    unref(w); /* the creation's own; the owner's keeps w */
     return 0;
 }
 
