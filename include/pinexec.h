@@ -23,8 +23,13 @@
  * -----------
  * Every fallible function returns 0 (or a count where stated) on success and a
  * negative errno value from <errno.h> on failure; results travel through
- * out-parameters. After a failure, px_last_error() gives a sentence naming the
- * offending value, in the failing thread.
+ * out-parameters. Where a function returns a value instead, its values and its
+ * errors lie in disjoint ranges, stated with it: counts and fds are >= 0
+ * (px_drain, px_serve, px_thread_fd), a tid is > 0 (px_thread_tid), and
+ * px_main/px_main_loop return fn's result, which fn keeps >= 0 (an exit
+ * status) so that every negative result is theirs. After a failure,
+ * px_last_error() gives a sentence naming the offending value, in the failing
+ * thread. docs/errors.md lists every errno of every function.
  *
  * Deadlock freedom: a thread that is itself an executor keeps running the work
  * queued to its own executor while it waits on another executor (in px_call,
@@ -141,7 +146,11 @@ typedef struct px_stats {
  *            partly outside with PX_PIN_STRICT;
  *   -ENOSYS  the OS cannot bind threads and PX_PIN_STRICT is set;
  *   -ENOMEM  out of memory; -EAGAIN  the OS refused a new thread;
- *   another negative errno from a failed binding.
+ *   a binding the OS refused, never as -EINVAL (which means a bad spec): -EXDEV
+ *            the kernel permits none of the CPUs to the thread now (its cpuset
+ *            changed since the library was loaded; the kernel's EINVAL),
+ *            -EPERM not permitted (privileges, policy), or another negative
+ *            errno as the OS reports it (-EIO when it reports none).
  * \threadsafety Any thread; also from inside a call running on an executor.
  * \note The binding is in place when this returns; nothing is left behind on failure.
  */
@@ -229,13 +238,20 @@ PX_EXTERN px_thread_t *px_thread_current(void);
  * \param buf destination; \param len its size in bytes (including the NUL).
  * \return 0; -EINVAL t or buf is NULL; -ERANGE len is too small (buf holds a
  *   truncated string when len > 0); -ESRCH t is dead after fork(); another
- *   negative errno when the OS refuses to report the binding.
+ *   negative errno when the OS refuses to report the binding (the OS's errno,
+ *   -EIO when it gives none; -ENOSYS where the OS has no per-thread query).
  * \threadsafety Any thread.
  */
 PX_EXTERN int px_thread_cpus(const px_thread_t *t, char *buf, size_t len);
 
 /**
- * OS thread id (gettid) of t's thread; -EINVAL when t is NULL.
+ * OS thread id (gettid) of t's thread.
+ *
+ * The result and the error never overlap: a thread id is always > 0, the
+ * only error is negative. (A long, not an out-parameter, for compatibility.)
+ * \param t the executor.
+ * \return the thread id, > 0 (after fork(), for an inherited t: the id its
+ *   thread had in the parent); -EINVAL t is NULL.
  * \threadsafety Any thread.
  */
 PX_EXTERN long px_thread_tid(const px_thread_t *t);
@@ -283,11 +299,18 @@ PX_EXTERN const char *px_version(void);
  * px_mainthread(); when fn returns, run what is still queued and return fn's
  * result. Afterwards calls and posts to the main executor return -ESHUTDOWN.
  *
+ * Results and errors: px_main's own failures are negative errno values and
+ * all happen before fn starts (fn never ran); once fn ran, px_main returns
+ * exactly fn's result. Let fn return a value >= 0 (an exit status, as main()
+ * does): then a negative result always is one of the errors below and a
+ * result >= 0 always is fn's.
+ *
+ * \param fn the application, run on a new thread; \param arg its argument.
  * \return fn's result; -EINVAL fn is NULL; -EPERM not called on the main thread
  *   (nothing started); -EBUSY px_main is already running (also when nested in a
  *   call it serves, or inside px_serve/px_drain on the main executor);
- *   -ESHUTDOWN px_main already returned; -EAGAIN the thread for fn could not be
- *   started; -ESRCH the main executor died with fork().
+ *   -ESHUTDOWN px_main already returned; -EAGAIN the OS refused the thread for
+ *   fn (px_main may be called again); -ESRCH the main executor died with fork().
  * \threadsafety Main thread only.
  */
 PX_EXTERN int px_main(int (*fn)(void *arg), void *arg);

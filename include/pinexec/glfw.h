@@ -65,6 +65,9 @@ extern "C" {
  * to it return -ESHUTDOWN from every thread), destroys the windows still open
  * (their handles are gone) and calls glfwTerminate().
  *
+ * As for px_main, px_glfw_main's own errors all happen before app starts:
+ * let app return a value >= 0 and a negative result always is one of these.
+ *
  * \param app  the application; runs on a new thread. \param arg its argument.
  * \return app's result;
  *   -EINVAL   app is NULL;
