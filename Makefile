@@ -93,3 +93,14 @@ test-asan: deps
 
 clean:
 	rm -rf $(BUILD) $(BUILD_POSIX) $(BUILD_TSAN) $(BUILD_ASAN)
+
+# Flakiness, measured: every test SOAK_N times per build (plain, TSan, ASan)
+# under load and on one CPU; see scripts/soak.sh and docs/reliability.md.
+SOAK_N ?= 20
+.PHONY: soak
+soak: build
+	CC=$(TSAN_CC) CXX=$(TSAN_CXX) cmake -S . -B $(BUILD_TSAN) -DPX_SANITIZE=thread $(SAN_FLAGS)
+	cmake --build $(BUILD_TSAN) -j$(JOBS)
+	CC=$(ASAN_CC) CXX=$(ASAN_CXX) cmake -S . -B $(BUILD_ASAN) -DPX_SANITIZE=address,undefined $(SAN_FLAGS)
+	cmake --build $(BUILD_ASAN) -j$(JOBS)
+	bash scripts/soak.sh -n $(SOAK_N) -o $(BUILD)/soak $(BUILD) $(BUILD_TSAN) $(BUILD_ASAN)

@@ -41,7 +41,7 @@ static uint32_t enter_serve(struct px_thread *t)
     uint32_t prev = px__enter_wait(t);
     int fd = atomic_load_explicit(&t->fd, memory_order_acquire); /* pairs with px_thread_fd */
     if (fd >= 0) px__event_clear(fd);
-    px__store_seq_cst(&t->armed, 1); /* pairs with the exchange in px__notify_away */
+    px__store_seq_cst(&t->armed, 1); /* pairs with the exchange in fire (wait.c) */
     return prev;
 }
 
@@ -113,16 +113,20 @@ int px_thread_fd(px_thread_t *t)
     if (mine < 0)
         return px__fail(mine, "px_thread_fd: cannot create an eventfd (%s)", px_strerror(mine));
     int expected = -1;
-    /* Release pairs with the acquire loads of fd in px__notify_away / enter_serve. */
-    if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_acq_rel,
+    /* seq_cst: pairs with the seq_cst load of fd in px__notify_away (and the
+     * acquire load in enter_serve sees the eventfd's set-up). */
+    if (!atomic_compare_exchange_strong_explicit(&t->fd, &expected, mine, memory_order_seq_cst,
                                                  memory_order_acquire)) {
         px__event_close(mine);
         return expected;
     }
-    /* Work may have been queued before the fd existed, unseen by us: make it
-     * readable now (a spurious wake-up costs the loop one empty drain, which
-     * clears it). */
-    px__event_signal(mine);
+    /* Readable exactly while work is queued, from the start: a producer that
+     * published before the fd existed may have loaded fd == -1 and signalled
+     * nothing. Store-buffer pattern: it publishes (seq_cst) and then loads fd
+     * (seq_cst); we store fd (the CAS above), fence, then look at the ring.
+     * Either it sees our fd and signals, or we see its work and signal. */
+    px__fence_seq_cst();
+    if (px__ring_ready(t)) px__event_signal(mine);
     return mine;
 }
 
@@ -146,7 +150,14 @@ int px_thread_set_wake(px_thread_t *t, void (*wake)(void *ctx), void *ctx)
     /* px__ring_ready reads the cell seq published by px__notify's seq_cst
      * exchange, so with the fence above either we see the work or its
      * producer sees armed == 1. */
-    if (wake && px__load_relaxed(&t->state) == PX__AWAY && px__ring_ready(t)) px__notify_away(t);
+    if (wake && px__load_relaxed(&t->state) == PX__AWAY && px__ring_ready(t))
+        px__notify_away_owner(t);
+    /* The old hook: a producer may have read it before our store. Wait until
+     * no producer is inside px__notify_away (the fence pairs with its
+     * fetch_add of notifying + seq_cst load of hook_seq): once we return the
+     * old hook is not running and will not be called again. */
+    px__fence_seq_cst();
+    px__notify_quiesce(t);
     return 0;
 }
 

@@ -396,7 +396,15 @@ PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
 
 /**
  * A file descriptor that is readable while work is queued to t (eventfd on
- * Linux); px_drain/px_serve clear it. Owned by t.
+ * Linux; a pipe elsewhere). Owned by t: poll it, never read or close it.
+ * Its states: not readable when created with nothing queued (also for
+ * px_mainthread() before any work); readable once work is queued, including
+ * work queued before the fd was first asked for; still readable after a
+ * px_drain that leaves work queued; not readable after px_drain/px_serve
+ * has run everything. The one exception: a producer that queued work just as
+ * the owner entered px_drain/px_serve may leave it readable after that drain
+ * ran its work (a wake not yet served); the next px_drain clears it.
+ * Readiness is a hint to call px_drain, never a count.
  * \return the fd; -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
  *   (the main executor after px_main); another negative errno if the OS
  *   refuses. \threadsafety Any thread.
@@ -407,10 +415,16 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * Set the hook a producer calls after queuing work while the owner is outside
  * px_serve/px_drain and not waiting on another executor: at most once after the
  * owner last entered px_drain or px_serve. wake(ctx) runs on the producer's
- * thread and must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
+ * thread (or on the owner's, as it leaves a wait with work still queued) and
+ * must be thread-safe (glfwPostEmptyEvent fits). NULL removes it.
+ * Promised exactly: no call of the hook overlaps the owner's time inside
+ * px_drain, px_serve or a wait on another executor (a producer preempted
+ * after it saw the owner away re-checks before calling; the owner entering
+ * a wait lets such a producer finish first), and when px_thread_set_wake
+ * returns the old hook is not running and is never called again, so its ctx
+ * may be freed. Hence the hook must be short and must not block, nor wait for
+ * t (no px_call to t from it); the owner may wait for it.
  * Setting a hook re-arms it, and calls it at once when work is already queued.
- * A producer that already read the old hook may still call it once after it
- * was replaced: keep its ctx valid until the owner's next px_drain/px_serve.
  * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
  *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */

@@ -94,6 +94,7 @@ struct px_thread {
     /* ---- park/unpark state: written when the owner parks and by wakers ---- */
     alignas(PX_CACHE_LINE) _Atomic uint32_t state; /* PX__RUNNING / PARKED / AWAY */
     _Atomic uint32_t armed;                        /* driven: the wake hook / fd may fire once */
+    _Atomic uint32_t notifying; /* driven: producers inside px__notify_away (hook calls) */
     _Atomic uint32_t space_seq;                    /* eventcount for posters waiting for space */
     _Atomic uint32_t space_waiters;
     _Atomic uint32_t hook_seq; /* seqlock over hook + hook_ctx */
@@ -244,8 +245,18 @@ bool px__spin_for_work(struct px_thread *self, uint32_t spin_ns);
  * it directly) and back; returns the state to restore. */
 uint32_t px__enter_wait(struct px_thread *self);
 void px__leave_wait(struct px_thread *self, uint32_t prev);
-/* Driven executor whose owner is away: fire the hook and fd once per arm. */
+/* Driven executor whose owner is away: fire the hook and fd once per arm.
+ * px__notify_away is the producers'; px__notify_away_owner the owner's own
+ * (px__leave_wait, px_thread_set_wake: it cannot race with itself). */
 void px__notify_away(struct px_thread *t);
+void px__notify_away_owner(struct px_thread *t);
+/* Owner: wait until no producer is inside px__notify_away (after state left
+ * AWAY or the hook was replaced, with a seq_cst store or fence before). */
+void px__notify_quiesce(struct px_thread *t);
+#ifdef PX_TEST_HOOKS
+enum { PX__PAUSE_AWAY = 1, PX__PAUSE_HOOK = 2 };
+extern void (*px__test_notify_pause)(int point);
+#endif
 /* Owner: a seq_cst fence, then wake posters waiting for space if there are any. */
 void px__space_check_fenced(struct px_thread *t);
 /* Posters waiting for ring space: wake them (after head moved or the gate closed). */

@@ -47,31 +47,92 @@ void px__notify_slow(struct px_thread *t, uint32_t s)
     }
 }
 
-void px__notify_away(struct px_thread *t)
+#ifdef PX_TEST_HOOKS
+/* Test hook: called at the points a producer can be preempted in
+ * px__notify_away (PX__PAUSE_AWAY: after it read AWAY; PX__PAUSE_HOOK: after
+ * it read the hook, before calling it), so a test can open the window. */
+void (*px__test_notify_pause)(int point);
+#define TEST_PAUSE(point)                                         \
+    do {                                                          \
+        if (px__test_notify_pause) px__test_notify_pause(point); \
+    } while (0)
+#else
+#define TEST_PAUSE(point) ((void)0)
+#endif
+
+/* Claim the arm, then signal the fd and call the hook. */
+static void fire(struct px_thread *t)
 {
-    /* seq_cst pairs with the re-arming store in px__enter_serve: one hook call
-     * and one fd write per arm, whoever gets there first. */
+    /* seq_cst pairs with the re-arming store in enter_serve (driven.c): one
+     * hook call and one fd write per arm, whoever gets there first. */
     if (px__load_relaxed(&t->armed) == 0 || px__xchg_seq_cst(&t->armed, 0) == 0) return;
-    /* Acquire pairs with the release store of fd in px_thread_fd. */
-    int fd = atomic_load_explicit(&t->fd, memory_order_acquire);
+    /* seq_cst pairs with the seq_cst CAS of fd + fence in px_thread_fd: an fd
+     * made after our item was published either is seen here or sees the item. */
+    int fd = atomic_load_explicit(&t->fd, memory_order_seq_cst);
     if (fd >= 0) px__event_signal(fd);
     void (*hook)(void *);
     void *ctx;
     uint32_t v;
-    do { /* seqlock read; pairs with the release stores in px_thread_set_wake */
-        v = px__load_acquire(&t->hook_seq);
+    do { /* seqlock read; pairs with the release stores in px_thread_set_wake.
+          * The first load is seq_cst: with the fetch_add of notifying before
+          * it, it pairs with set_wake's store + fence + load of notifying
+          * (a producer that set_wake did not wait for reads the new hook). */
+        v = px__load_seq_cst(&t->hook_seq);
         hook = atomic_load_explicit(&t->hook, memory_order_relaxed);
         ctx = atomic_load_explicit(&t->hook_ctx, memory_order_relaxed);
         px__fence_acquire();
     } while ((v & 1) || v != px__load_relaxed(&t->hook_seq));
+    TEST_PAUSE(PX__PAUSE_HOOK);
     if (hook) hook(ctx);
+}
+
+/*
+ * A producer's hook call must not overlap the owner's waits (the hook is
+ * promised to run only while the owner is outside pinexec) nor outlive
+ * px_thread_set_wake (the old ctx may be freed then). A producer read AWAY in
+ * px__notify, but may have been preempted since: it announces itself
+ * (notifying++), re-checks state and fires only if the owner is still away;
+ * the owner, on entering a wait or replacing the hook, waits until no
+ * producer is announced (px__notify_quiesce). Dekker pairs: (fetch_add
+ * notifying; load state) against (store state; load notifying), both
+ * seq_cst. Checked by docs/model/hook.pml.
+ */
+void px__notify_away(struct px_thread *t)
+{
+    /* Relaxed pre-check: a disarmed executor needs no announce; a stale 1
+     * only costs the announce, a stale 0 means an arm was claimed after the
+     * owner's last re-arm (whose batch will be served). */
+    if (px__load_relaxed(&t->armed) == 0) return;
+    TEST_PAUSE(PX__PAUSE_AWAY);
+    px__fetch_add_seq_cst(&t->notifying, 1); /* pairs with px__notify_quiesce */
+    if (px__load_seq_cst(&t->state) == PX__AWAY) fire(t); /* pairs with px__enter_wait */
+    /* Release: our hook call happens-before the owner's acquire (seq_cst)
+     * load that sees notifying back at 0 in px__notify_quiesce. */
+    px__fetch_sub_release(&t->notifying, 1);
+}
+
+void px__notify_away_owner(struct px_thread *t) { fire(t); }
+
+void px__notify_quiesce(struct px_thread *t)
+{
+    /* seq_cst: pairs with the fetch_add in px__notify_away (Dekker, above);
+     * it is also the acquire of the fetch_sub there. Bounded: after our
+     * store only producers that read AWAY before it can be inside, each for
+     * one hook call. */
+    for (unsigned i = 1; px__load_seq_cst(&t->notifying) != 0; i++) {
+        if (i % SPIN_CHECK_EVERY == 0) px__yield(); /* it may be preempted on our CPU */
+        else px__cpu_relax();
+    }
 }
 
 uint32_t px__enter_wait(struct px_thread *self)
 {
     /* Relaxed: the owner is the only thread that moves state away from AWAY. */
     uint32_t prev = px__load_relaxed(&self->state);
-    if (prev == PX__AWAY) px__store_seq_cst(&self->state, PX__RUNNING);
+    if (prev == PX__AWAY) {
+        px__store_seq_cst(&self->state, PX__RUNNING); /* pairs with px__notify_away's load */
+        px__notify_quiesce(self); /* no producer's hook call runs on into our wait */
+    }
     return prev;
 }
 
@@ -83,7 +144,7 @@ void px__leave_wait(struct px_thread *self, uint32_t prev)
      * fire it now on our behalf if any is still queued. */
     px__store_seq_cst(&self->state, PX__AWAY);
     px__fence_seq_cst();
-    if (px__ring_ready(self)) px__notify_away(self);
+    if (px__ring_ready(self)) px__notify_away_owner(self);
 }
 
 int px__park(struct px_thread *self, bool (*stop_cond)(void *), void *ctx, int64_t timeout_ns)

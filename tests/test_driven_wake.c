@@ -41,8 +41,12 @@ static void test_driven_fd(void **state)
 {
     owner_t *o = *state;
     log_reset();
+    /* The initial state: this is the first fd of this executor (for the main
+     * executor: of the process; this test runs first), nothing is queued. */
+    assert_int_equal(atomic_load(&((struct px_thread *)o->t)->fd), -1);
     int fd = px_thread_fd(o->t);
     assert_true(fd >= 0);
+    assert_false(readable(fd)); /* never readable at creation with nothing queued */
     assert_int_equal(px_thread_fd(o->t), fd);
     fd_probe_t p = {.t = o->t};
     run_on_thread(fd_from_thread, &p); /* any thread */
@@ -66,7 +70,20 @@ static void test_driven_fd(void **state)
     assert_false(readable(fd));
     assert_int_equal(serve(o, 0), 0);
     assert_false(readable(fd));
-    assert_log_on_owner(o, 4);
+
+    /* A px_call from another thread: readable within the bound while the
+     * caller waits, not readable once it has been served. */
+    caller_t c = {.t = o->t};
+    assert_int_equal(pthread_create(&c.th, NULL, caller_main, &c), 0);
+    struct pollfd p1 = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&p1, 1, 10000), 1); /* bound: 10 s, a hang fails */
+    assert_true(p1.revents & POLLIN);
+    assert_int_equal(atomic_load(&c.returned), 0);
+    assert_int_equal(drain(o, 0), 1);
+    assert_int_equal(pthread_join(c.th, NULL), 0);
+    assert_int_equal(c.rc, 0);
+    assert_false(readable(fd));
+    assert_log_on_owner(o, 5);
 }
 
 /* An fd asked for after work was queued starts readable. */

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Model-check pinexec's wait protocol with SPIN (docs/model/README.md).
 #
-#   docs/model/check.sh [wait|space|live|mutants|all] ...   default: wait space
+#   docs/model/check.sh [wait|space|hook|live|mutants|all] ...   default: wait space hook
 #
 #   wait         wait.pml, exhaustive safety search: assertions (no lost
 #                wake-up, nothing touched after it may be freed, everything ran)
 #                and invalid end states (no deadlock); partial-order reduction on
 #   space        space.pml: posters waiting for ring space on a driven
 #                executor, x86-TSO store buffer on the consumer
+#   hook         hook.pml: the wake hook never runs inside the owner's wait
+#                nor after px_thread_set_wake replaced it
 #   live         wait.pml, LTL "<> everything finished" under weak fairness
 #                (no livelock); slower, not run by ctest
 #   mutants      wait.pml and space.pml with seeded bugs, and space.pml as
@@ -70,6 +72,7 @@ safety_p="-m200000 -w26"
 
 check_wait()        { run wait wait.pml pass "" "$safety_c" "$safety_p"; }
 check_space()       { run space space.pml pass "" "-DSAFETY" "-m10000"; }
+check_hook()        { run hook hook.pml pass "" "-DSAFETY" "-m10000"; }
 check_live()        { run live wait.pml pass "-DLIVE -DSPURIOUS=0" "-DCOLLAPSE -DNFAIR=3" "-a -f -m200000 -w26 -N done"; }
 check_mutants() {
     # space.pml as the code was before issue 6's fix, and without the fenced
@@ -77,6 +80,14 @@ check_mutants() {
     run mut-space-unfenced-run-one space.pml fail "-DUNFENCED_RUN_ONE" "-DSAFETY" "-m10000"
     run mut-space-no-batch-end-check space.pml fail "" "-DSAFETY" "-m10000" \
         's/          space_check_fenced\(\)                       \/\* the end of the batch \*\//          skip/'
+    # hook.pml: the wake hook as it was before issue 13's fix (a producer
+    # that read AWAY calls the hook inside the owner's wait; and, with
+    # px_thread_set_wake, calls an old hook whose ctx was freed); and the fix
+    # without its re-check of state after the announce
+    run mut-hook-old-wait hook.pml fail "-DOLD -DNO_SETWAKE" "-DSAFETY" "-m10000"
+    run mut-hook-old-setwake hook.pml fail "-DOLD" "-DSAFETY" "-m10000"
+    run mut-hook-no-recheck hook.pml fail "-DNO_SETWAKE" "-DSAFETY" "-m10000" \
+        's/    :: state == AWAY ->                             \/\* seq_cst re-check \*\//    :: true ->/'
     # wait.pml: the owner parks without re-checking its ring / its stop request
     run mut-no-park-recheck wait.pml fail "" "$safety_c" "$safety_p" \
         's/P3: ready = e_pub\[e_head\];/P3: ready = 0;/'
@@ -101,15 +112,16 @@ check_mutants() {
 }
 
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(wait space)
+[ ${#targets[@]} -eq 0 ] && targets=(wait space hook)
 for t in "${targets[@]}"; do
     case $t in
     wait) check_wait ;;
+    hook) check_hook ;;
     space) check_space ;;
     live) check_live ;;
     mutants) check_mutants ;;
-    all) check_wait; check_space; check_mutants; check_live ;;
-    *) echo "usage: $0 [wait|space|live|mutants|all]..."; exit 2 ;;
+    all) check_wait; check_space; check_hook; check_mutants; check_live ;;
+    *) echo "usage: $0 [wait|space|hook|live|mutants|all]..."; exit 2 ;;
     esac
 done
 [ -z "${MODEL_BUILD:-}" ] && rm -rf "$work"
