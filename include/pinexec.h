@@ -54,8 +54,18 @@
  * Process exit: exit() or a return from main() with live executors does not
  * wait for them; work still queued then may not run.
  *
- * Fields may be added to the option and statistics structures in later minor
- * versions; zero-initialise them.
+ * Size-versioned structures: fields may be added at the end of
+ * px_thread_options_t and px_stats_t in later minor versions (the SOVERSION
+ * is the major), so each begins with `size`, which the caller sets to the
+ * size of its struct: sizeof(px_thread_options_t), sizeof(px_stats_t)
+ * (PX_THREAD_OPTIONS_INIT, PX_STATS_INIT), as SDL and Vulkan do. The library
+ * reads and writes only the bytes both know: options from an older (smaller)
+ * caller get the defaults for the fields it lacks; a newer (larger) caller's
+ * extra bytes must be zero (a set one asks for a field this library does not
+ * know: -EINVAL); statistics are written up to the smaller of the two sizes
+ * and never past the caller's struct. A size below the first version's
+ * (0 included) is -EINVAL, px_last_error() naming it. Zero-initialise the
+ * rest.
  */
 #ifndef PINEXEC_H
 #define PINEXEC_H
@@ -103,7 +113,8 @@ typedef enum px_wait {
 #define PX_CAPACITY_DEFAULT 1024u
 
 /**
- * Executor options; a zero-initialised struct (or NULL) means the defaults.
+ * Executor options; NULL, or a struct with only size set
+ * (PX_THREAD_OPTIONS_INIT), means the defaults.
  *
  * Placement spec grammar (cpus):
  *   - OS-index lists as taskset -c takes them: "2", "0-3", "0,2-3";
@@ -113,6 +124,7 @@ typedef enum px_wait {
  *     nested form "package:0.core:1", and "all".
  */
 typedef struct px_thread_options {
+    size_t size;       /**< sizeof(px_thread_options_t), set by the caller (size-versioned) */
     const char *name;  /**< OS thread name (the OS keeps 15 chars); NULL: "px-<n>" */
     const char *cpus;  /**< placement spec; NULL or "": the whole allowed set */
     unsigned capacity; /**< posts the ring holds; 0: 1024; rounded up to a power of two */
@@ -121,8 +133,18 @@ typedef struct px_thread_options {
     unsigned flags;    /**< PX_PIN_STRICT */
 } px_thread_options_t;
 
+/** An initialiser for px_thread_options_t: the size set, everything else the default. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_THREAD_OPTIONS_INIT {sizeof(px_thread_options_t), NULL, NULL, 0, PX_WAIT_ADAPTIVE, 0, 0}
+#else
+#define PX_THREAD_OPTIONS_INIT {.size = sizeof(px_thread_options_t)}
+#endif
+/* clang-format on */
+
 /** Counters of one executor; all monotonic except cpu_ns, max_depth. */
 typedef struct px_stats {
+    size_t size;           /**< sizeof(px_stats_t), set by the caller (size-versioned) */
     uint64_t calls;        /**< synchronous calls run from the queue */
     uint64_t inline_calls; /**< synchronous calls made on the executor's own thread, run inline */
     uint64_t posts;        /**< posts run */
@@ -132,6 +154,15 @@ typedef struct px_stats {
     uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled */
 } px_stats_t;
 
+/** An initialiser for px_stats_t: the size set. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_STATS_INIT {sizeof(px_stats_t), 0, 0, 0, 0, 0, 0, 0}
+#else
+#define PX_STATS_INIT {.size = sizeof(px_stats_t)}
+#endif
+/* clang-format on */
+
 /**
  * Create an executor: start a thread, name it, bind it to the CPUs of
  * opts->cpus and allocate its ring on the NUMA node of those CPUs.
@@ -139,9 +170,11 @@ typedef struct px_stats {
  * \param out   receives the handle on success; untouched on failure.
  * \param opts  options, or NULL for the defaults (see px_thread_options_t).
  * \return 0 on success;
- *   -EINVAL  out is NULL, capacity > PX_CAPACITY_MAX, wait is unknown, flags has
- *            unknown bits, or the spec is unparsable / names an object or OS
- *            index this machine does not have;
+ *   -EINVAL  out is NULL, opts->size is below the first version's or larger
+ *            with a set byte this library does not know, capacity >
+ *            PX_CAPACITY_MAX, wait is unknown, flags has unknown bits, or the
+ *            spec is unparsable / names an object or OS index this machine
+ *            does not have;
  *   -EXDEV   the spec's CPUs all lie outside the process's allowed set, or
  *            partly outside with PX_PIN_STRICT;
  *   -ENOSYS  the OS cannot bind threads and PX_PIN_STRICT is set;
@@ -265,7 +298,11 @@ PX_EXTERN const char *px_thread_name(const px_thread_t *t);
 
 /**
  * Read t's counters.
- * \return 0; -EINVAL t or out is NULL.
+ * \param t the executor; \param out receives them: set out->size first
+ *   (PX_STATS_INIT); min(out->size, the library's size) bytes are written,
+ *   none past them, and out->size is left as it is.
+ * \return 0; -EINVAL t or out is NULL, or out->size is below the first
+ *   version's (px_last_error() names it).
  * \threadsafety Any thread; the counters are read without stopping t
  *   (each is exact, the set is not a snapshot).
  */

@@ -190,11 +190,15 @@ static void test_faults_alloc_fails_at_create(void **state)
     (void)state;
     /* aligned_alloc: the executor, then its ring (the executor is freed). */
     fail_each(&inj_alloc, "aligned_alloc", NULL);
-    fail_each(&inj_alloc, "aligned_alloc", &(px_thread_options_t){.capacity = PX_CAPACITY_MAX});
+    fail_each(
+        &inj_alloc, "aligned_alloc",
+        &(px_thread_options_t){.size = sizeof(px_thread_options_t), .capacity = PX_CAPACITY_MAX});
     /* hwloc bitmaps of the placement, for each spec form that allocates. */
     fail_each(&inj_bitmap, "hwloc_bitmap_alloc", NULL);
-    fail_each(&inj_bitmap, "hwloc_bitmap_alloc", &(px_thread_options_t){.cpus = "0"});
-    fail_each(&inj_bitmap, "hwloc_bitmap_alloc", &(px_thread_options_t){.cpus = "pu:0"});
+    fail_each(&inj_bitmap, "hwloc_bitmap_alloc",
+              &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "0"});
+    fail_each(&inj_bitmap, "hwloc_bitmap_alloc",
+              &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "pu:0"});
 }
 
 /* px_thread_attach: a failed allocation leaves the thread as it was. */
@@ -245,14 +249,15 @@ static void test_faults_binding_refused(void **state)
      * the -EINVAL of a bad spec (issue 15, defect 6); the message names the
      * CPUs and the OS's refusal. */
     px__placement_test_fail_bind(-EINVAL);
-    expect_failed_create(&(px_thread_options_t){.cpus = "0"}, -EXDEV,
-                         "binding the thread to CPUs 0 failed: the OS refused", before);
+    expect_failed_create(&(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "0"},
+                         -EXDEV, "binding the thread to CPUs 0 failed: the OS refused", before);
     px__placement_test_fail_bind(-EPERM);
     expect_failed_create(NULL, -EPERM, "failed", before);
     /* ENOSYS: the OS cannot bind threads at all. Strict: an error... */
     px__placement_test_fail_bind(-ENOSYS);
-    expect_failed_create(&(px_thread_options_t){.flags = PX_PIN_STRICT}, -ENOSYS, "PX_PIN_STRICT",
-                         before);
+    expect_failed_create(
+        &(px_thread_options_t){.size = sizeof(px_thread_options_t), .flags = PX_PIN_STRICT},
+        -ENOSYS, "PX_PIN_STRICT", before);
     /* ...otherwise the executor runs unpinned, as hwloc-bind would. */
     px__placement_test_fail_bind(-ENOSYS);
     px_thread_t *t = NULL;
@@ -430,7 +435,8 @@ static void test_faults_cgroup_refuses_binding(void **state)
     char spec[16];
     snprintf(spec, sizeof spec, "%d", first);
     px_thread_t *out = SENTINEL;
-    int r = px_thread_create(&out, &(px_thread_options_t){.cpus = spec});
+    int r = px_thread_create(
+        &out, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = spec});
     char err[256];
     snprintf(err, sizeof err, "%s", px_last_error());
     int after = stress_thread_count_settled(before);
@@ -464,7 +470,9 @@ static void test_faults_cgroup_strict_never_narrows(void **state)
     char spec[32], bound[64] = "";
     snprintf(spec, sizeof spec, "%d,%d", first, last);
     px_thread_t *out = SENTINEL;
-    int r = px_thread_create(&out, &(px_thread_options_t){.cpus = spec, .flags = PX_PIN_STRICT});
+    int r = px_thread_create(&out, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                          .cpus = spec,
+                                                          .flags = PX_PIN_STRICT});
     if (r == 0) px_thread_cpus(out, bound, sizeof bound);
     bool back = cg_move(CPUSET_ROOT, px_test_gettid());
     if (r == 0) px_test_destroy(out);

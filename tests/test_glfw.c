@@ -49,7 +49,8 @@ static int glfw_scenario(int (*app)(void *), void *arg)
 
 static px_window_t *make_window(int width, int height, const char *render_cpus)
 {
-    px_window_options_t o = {.width = width,
+    px_window_options_t o = {.size = sizeof o,
+                             .width = width,
                              .height = height,
                              .title = "test_glfw",
                              .hidden = true,
@@ -64,7 +65,7 @@ static px_window_t *make_window(int width, int height, const char *render_cpus)
 
 static px_thread_t *make_worker(void)
 {
-    px_thread_options_t o = {.name = "test-worker"};
+    px_thread_options_t o = {.size = sizeof o, .name = "test-worker"};
     px_thread_t *t = NULL;
     CHILD_CHECK_INT(px_thread_create(&t, &o), 0);
     return t;
@@ -570,7 +571,7 @@ static int errors_app(void *arg)
 {
     (void)arg;
     px_window_t *w = NULL;
-    px_window_options_t o = {.hidden = true, .gl_major = 99, .gl_minor = 0};
+    px_window_options_t o = {.size = sizeof o, .hidden = true, .gl_major = 99, .gl_minor = 0};
     int r = px_window_create(&w, &o);
     CHILD_CHECK(r < 0);
     CHILD_CHECK(w == NULL);
@@ -578,10 +579,11 @@ static int errors_app(void *arg)
     printf("version 99.0: %d %s\n", r, px_last_error());
     int version_r = r;
 
-    o = (px_window_options_t){.width = -1};
+    o = (px_window_options_t){.size = sizeof(px_window_options_t), .width = -1};
     CHILD_CHECK_INT(px_window_create(&w, &o), -EINVAL);
     CHILD_CHECK(strstr(px_last_error(), "-1") != NULL);
-    o = (px_window_options_t){.hidden = true, .render_cpus = "bogus:7"};
+    o = (px_window_options_t){
+        .size = sizeof(px_window_options_t), .hidden = true, .render_cpus = "bogus:7"};
     CHILD_CHECK_INT(px_window_create(&w, &o), -EINVAL);
     CHILD_CHECK(strstr(px_last_error(), "bogus") != NULL);
     CHILD_CHECK_INT(px_window_create(NULL, NULL), -EINVAL);
@@ -720,7 +722,8 @@ static void grab_error_callback(void *arg)
 static void *create_racing(void *arg)
 {
     shutdown_race_t *r = arg;
-    px_window_options_t o = {.width = 32, .height = 32, .hidden = true, .title = "race"};
+    px_window_options_t o = {
+        .size = sizeof o, .width = 32, .height = 32, .hidden = true, .title = "race"};
     r->out = NULL;
     r->create_r = px_window_create(&r->out, &o);
     printf("create_vs_shutdown: px_window_create %d (%s)\n", r->create_r, px_last_error());
@@ -885,6 +888,32 @@ static void test_glfw_create_fails_while_shutting_down(void **state)
     assert_non_null(strstr(result.out, "create=-5"));
 }
 
+/* px_window_options_t is size-versioned (issue 15, defect 4); the options are
+ * read before px_glfw_main is asked for, so no X server is needed. */
+static void test_glfw_window_options_size_versioned(void **state)
+{
+    (void)state;
+    px_window_t *w = NULL;
+    px_window_options_t o = {.hidden = true}; /* size forgotten */
+    assert_int_equal(px_window_create(&w, &o), -EINVAL);
+    assert_non_null(strstr(px_last_error(), "px_window_create: opts->size is 0"));
+    struct {
+        px_window_options_t o;
+        uint64_t future[2];
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.o.size = sizeof newer;
+    /* Accepted (then refused only because px_glfw_main is not running). */
+    assert_int_equal(px_window_create(&w, &newer.o), -ESHUTDOWN);
+    newer.future[0] = 7;
+    assert_int_equal(px_window_create(&w, &newer.o), -EINVAL);
+    assert_non_null(strstr(px_last_error(), "does not know"));
+    px_window_options_t d = PX_WINDOW_OPTIONS_INIT;
+    assert_int_equal(d.size, sizeof d);
+    assert_int_equal(px_window_create(&w, &d), -ESHUTDOWN);
+    assert_null(w);
+}
+
 static void test_glfw_init_failure(void **state)
 {
     (void)state;
@@ -936,6 +965,7 @@ int main(int argc, char **argv)
 {
     if (argc == 2) return run_scenario(argv[1]);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glfw_window_options_size_versioned),
         cmocka_unit_test(test_glfw_init_failure),
         cmocka_unit_test(test_glfw_clear_reads_back),
         cmocka_unit_test(test_glfw_context_on_renderer_only),

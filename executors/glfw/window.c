@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "abi.h"
 #include "atomic.h"
 #include "glfw_internal.h"
 
@@ -237,9 +238,15 @@ static int not_running(const char *what)
 
 int px_window_create(px_window_t **out, const px_window_options_t *opts)
 {
-    static const px_window_options_t defaults;
-    const px_window_options_t *o = opts ? opts : &defaults;
     if (out == NULL) return px_error_set(-EINVAL, "px_window_create: out is NULL");
+    /* The caller's options in this library's layout (size-versioned, src/abi.h). */
+    px_window_options_t own = {.size = sizeof own};
+    if (opts) {
+        int r = px__struct_in(&own, sizeof own, PX__SIZE_THROUGH(px_window_options_t, hidden), opts,
+                              opts->size, "px_window_create: opts");
+        if (r) return r;
+    }
+    const px_window_options_t *o = &own;
     if (o->width < 0 || o->height < 0)
         return px_error_set(-EINVAL, "px_window_create: size %d x %d is negative", o->width,
                             o->height);
@@ -252,7 +259,7 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
     if (w == NULL) return px_error_set(-ENOMEM, "px_window_create: out of memory");
     /* The owner's reference and the creation's own, dropped when it returns. */
     atomic_init(&w->refs, 2);
-    px_thread_options_t ro = {.name = "px-render", .cpus = o->render_cpus};
+    px_thread_options_t ro = {.size = sizeof ro, .name = "px-render", .cpus = o->render_cpus};
     int r = px_thread_create(&w->renderer, &ro);
     if (r) {
         free(w);

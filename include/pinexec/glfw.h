@@ -90,14 +90,31 @@ PX_EXTERN int px_glfw_main(int (*app)(void *arg), void *arg);
 /** A window, its GL context and its render executor. Opaque. */
 typedef struct px_window px_window_t;
 
-/** Window options; a zero-initialised struct (or NULL) means the defaults. */
+/**
+ * Window options; NULL, or a struct with only size set
+ * (PX_WINDOW_OPTIONS_INIT), means the defaults. Size-versioned as
+ * px_thread_options_t is (see <pinexec.h>): set size to
+ * sizeof(px_window_options_t); a smaller size than the first version's is
+ * -EINVAL, fields an older caller lacks get their defaults, a newer caller's
+ * extra bytes must be zero.
+ */
 typedef struct px_window_options {
+    size_t size;             /**< sizeof(px_window_options_t), set by the caller */
     int width, height;       /**< client size in screen coordinates; 0: 640 x 480 */
     const char *title;       /**< NULL: "pinexec" */
     const char *render_cpus; /**< render executor placement (core spec grammar); NULL: any CPU */
     int gl_major, gl_minor;  /**< requested OpenGL version; 0: GLFW's default */
     bool hidden;             /**< create the window invisible (tests, off-screen work) */
 } px_window_options_t;
+
+/** An initialiser for px_window_options_t: the size set, everything else the default. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_WINDOW_OPTIONS_INIT {sizeof(px_window_options_t), 0, 0, NULL, NULL, 0, 0, false}
+#else
+#define PX_WINDOW_OPTIONS_INIT {.size = sizeof(px_window_options_t)}
+#endif
+/* clang-format on */
 
 /**
  * Create a window on the main thread, start its render executor (pinned as
@@ -106,8 +123,10 @@ typedef struct px_window_options {
  * \param out   receives the window; untouched on failure.
  * \param opts  options, or NULL for the defaults.
  * \return 0;
- *   -EINVAL    out is NULL, a size or GL version is negative, or GLFW rejects
- *              a value (GLFW_INVALID_VALUE);
+ *   -EINVAL    out is NULL, opts->size is below the first version's (or larger
+ *              with a set byte this library does not know), a size or GL
+ *              version is negative, or GLFW rejects a value
+ *              (GLFW_INVALID_VALUE);
  *   -ESHUTDOWN px_glfw_main is not running;
  *   -ENOTSUP   the requested OpenGL version or API is unavailable;
  *   -EIO       another GLFW platform error;
