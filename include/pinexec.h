@@ -232,8 +232,12 @@ PX_EXTERN int px_call(px_thread_t *t, px_fn fn, void *arg);
 /**
  * As px_call, for a function with a result.
  *
+ * \param t executor; \param fn function returning a result; \param arg its
+ *   argument.
  * \param result receives fn's return value when non-NULL (only on success).
- * \return as px_call.
+ * \return as px_call: 0 after fn returned; -EINVAL t or fn is NULL;
+ *   -ESHUTDOWN t is shut down (fn did not run, *result untouched); -ESRCH t
+ *   is dead after fork().
  * \threadsafety As px_call.
  */
 PX_EXTERN int px_call_v(px_thread_t *t, px_fn_v fn, void *arg, void **result);
@@ -245,6 +249,7 @@ PX_EXTERN int px_call_v(px_thread_t *t, px_fn_v fn, void *arg, void **result);
  * own queue meanwhile). Everything the caller wrote before the post is visible
  * to fn. Allocates nothing.
  *
+ * \param t executor; \param fn function; \param arg its argument.
  * \return 0 once queued; -EINVAL t or fn is NULL; -EAGAIN the ring is full and
  *   the caller is t's own thread (it never waits on itself); -ESHUTDOWN t is
  *   being destroyed or detached; -ESRCH t is dead after fork().
@@ -254,6 +259,10 @@ PX_EXTERN int px_post(px_thread_t *t, px_fn fn, void *arg);
 
 /**
  * As px_post, but never waits: -EAGAIN when the ring is full.
+ * \param t executor; \param fn function; \param arg its argument.
+ * \return 0 once queued; -EINVAL t or fn is NULL; -EAGAIN the ring is full
+ *   (px_last_error() names the executor and its capacity); -ESHUTDOWN t is
+ *   being destroyed or detached; -ESRCH t is dead after fork().
  * \threadsafety Any thread; also from inside a call running on an executor.
  */
 PX_EXTERN int px_try_post(px_thread_t *t, px_fn fn, void *arg);
@@ -261,6 +270,7 @@ PX_EXTERN int px_try_post(px_thread_t *t, px_fn fn, void *arg);
 /**
  * The executor whose thread is calling, or NULL: inside a created executor's
  * thread, an attached thread, or the main thread (the main-thread executor).
+ * \return the executor, or NULL when the calling thread is none.
  * \threadsafety Any thread.
  */
 PX_EXTERN px_thread_t *px_thread_current(void);
@@ -268,7 +278,7 @@ PX_EXTERN px_thread_t *px_thread_current(void);
 /**
  * Write the CPUs t's thread is bound to, read back from the OS, in hwloc list
  * format ("1", "0-3,6").
- * \param buf destination; \param len its size in bytes (including the NUL).
+ * \param t the executor; \param buf destination; \param len its size in bytes (including the NUL).
  * \return 0; -EINVAL t or buf is NULL; -ERANGE len is too small (buf holds a
  *   truncated string when len > 0); -ESRCH t is dead after fork(); another
  *   negative errno when the OS refuses to report the binding (the OS's errno,
@@ -291,7 +301,9 @@ PX_EXTERN long px_thread_tid(const px_thread_t *t);
 
 /**
  * The name as given at creation (or "px-<n>", or "main" for the main-thread
- * executor); the OS thread name is its first 15 characters. NULL when t is NULL.
+ * executor); the OS thread name is its first 15 characters.
+ * \param t the executor.
+ * \return the name; NULL when t is NULL (no errno: px_last_error() unchanged).
  * \threadsafety Any thread; the string lives as long as t.
  */
 PX_EXTERN const char *px_thread_name(const px_thread_t *t);
@@ -308,23 +320,45 @@ PX_EXTERN const char *px_thread_name(const px_thread_t *t);
  */
 PX_EXTERN int px_thread_stats(const px_thread_t *t, px_stats_t *out);
 
-/** Text for a negative errno (also accepts a positive one). Never NULL. */
+/**
+ * Text for an errno value, with pinexec's meaning where it differs from the C
+ * library's (-ESHUTDOWN, -ESRCH, -EAGAIN, ...); px_last_error() has the
+ * detail of a particular failure.
+ * \param err a negative errno (a positive one is accepted too); any int,
+ *   INT_MIN included.
+ * \return a static string, never NULL ("unknown error" for a value that is
+ *   no errno's magnitude). No errno of its own.
+ * \threadsafety Any thread; the string is constant.
+ */
 PX_EXTERN const char *px_strerror(int err);
 
 /**
  * The detail of the last failure in the calling thread, naming the offending
- * value ("" when none). Valid until the thread's next pinexec call.
+ * value.
+ * \return the sentence, "" when none; never NULL. Valid until the thread's
+ *   next pinexec call. No errno of its own.
+ * \threadsafety Any thread; each thread has its own (a thread never sees
+ *   another thread's failure).
  */
 PX_EXTERN const char *px_last_error(void);
 
 /**
  * Record the detail that px_last_error() returns in the calling thread
  * (printf format) and return err: for libraries built on pinexec, so their
- * errors follow the same convention. \threadsafety Any thread.
+ * errors follow the same convention.
+ * \param err the negative errno to return; \param fmt printf format of the
+ *   detail (cut at 255 bytes), followed by its arguments.
+ * \return err, unchanged (-EINVAL, -EIO, ... whatever the caller passes).
+ * \threadsafety Any thread; sets the calling thread's detail only.
  */
 PX_EXTERN int px_error_set(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** "MAJOR.MINOR.PATCH" of the library in use. */
+/**
+ * The version of the library in use (which may be newer than the header a
+ * program was built with: compare with PX_VERSION_MAJOR/MINOR/PATCH).
+ * \return "MAJOR.MINOR.PATCH", a static string; never fails.
+ * \threadsafety Any thread.
+ */
 PX_EXTERN const char *px_version(void);
 
 /* ------------------------------------------------------------------------- */
@@ -381,6 +415,7 @@ typedef struct px_main_loop {
  * claim on the main thread: while either runs, both return -EBUSY; after
  * either returned, both return -ESHUTDOWN.
  *
+ * \param fn the application, run on a new thread; \param arg its argument.
  * \param loop the loop's hooks; NULL: px_main's own wait.
  * \return fn's result; the errors of px_main; -EINVAL loop lacks wait or wake;
  *   loop->start's negative errno.
@@ -388,16 +423,28 @@ typedef struct px_main_loop {
  */
 PX_EXTERN int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop);
 
-/** The main-thread executor; never NULL. \threadsafety Any thread. */
+/**
+ * The main-thread executor.
+ * \return the executor, never NULL (also after px_main returned: calls to it
+ *   then return -ESHUTDOWN).
+ * \threadsafety Any thread.
+ */
 PX_EXTERN px_thread_t *px_mainthread(void);
 
-/** Whether the calling thread is the process main thread (tid == pid). */
+/**
+ * Whether the calling thread is the process main thread (tid == pid; in a
+ * fork() child, the thread that forked).
+ * \return true on the main thread; never fails.
+ * \threadsafety Any thread.
+ */
 PX_EXTERN bool px_is_main_thread(void);
 
 /**
  * Make the calling thread an executor that it drives itself (px_drain,
  * px_serve, px_thread_fd). Placement options apply to the calling thread; a
  * NULL name leaves the thread's name as it is.
+ * \param out receives the handle; untouched on failure.
+ * \param opts options (size-versioned, see px_thread_options_t), or NULL.
  * \return 0; -EINVAL bad arguments (checked before anything else); -EBUSY the
  *   thread already is an executor (the main thread is); placement errors as for
  *   px_thread_create.
@@ -407,7 +454,9 @@ PX_EXTERN int px_thread_attach(px_thread_t **out, const px_thread_options_t *opt
 
 /**
  * Run what is queued to an attached executor, refuse new work (-ESHUTDOWN) and
- * free it. \return 0; -EINVAL t is NULL, created or the main executor;
+ * free it.
+ * \param t the attached executor.
+ * \return 0; -EINVAL t is NULL, created or the main executor;
  * -EPERM not called by the owner; -EBUSY called from work t is running (inside
  * px_drain, px_serve or a wait). \threadsafety Owner thread only, from its own
  * code. In a fork() child it frees an inherited t.
@@ -416,7 +465,10 @@ PX_EXTERN int px_thread_detach(px_thread_t *t);
 
 /**
  * Run at most max queued items (0: all that are queued when it starts) on the
- * owner thread; never waits. \return the number run; -EINVAL t is NULL or
+ * owner thread; never waits.
+ * \param t an attached executor or the main executor; \param max the most
+ *   items to run, 0: all that are queued when it starts.
+ * \return the number run (>= 0); -EINVAL t is NULL or
  * self-driven; -EPERM not the owner; -ESHUTDOWN the main executor after px_main;
  * -ESRCH t is dead after fork().
  * \threadsafety Owner thread only; may be nested inside a call it runs.
@@ -426,7 +478,12 @@ PX_EXTERN int px_drain(px_thread_t *t, unsigned max);
 /**
  * Wait up to timeout_ns (negative: forever) for work, run what is queued (not
  * what keeps arriving meanwhile, so the caller gets its thread back) and
- * return the number run (0 on timeout). Errors as px_drain.
+ * return the number run (0 on timeout).
+ * \param t an attached executor or the main executor; \param timeout_ns
+ *   the longest wait in ns, negative: forever, 0: do not wait.
+ * \return the number run (>= 0; 0 on timeout); errors as px_drain: -EINVAL t
+ *   is NULL or self-driven; -EPERM not the owner; -ESHUTDOWN the main
+ *   executor after px_main; -ESRCH t is dead after fork().
  * \threadsafety Owner thread only.
  */
 PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
@@ -442,7 +499,8 @@ PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
  * the owner entered px_drain/px_serve may leave it readable after that drain
  * ran its work (a wake not yet served); the next px_drain clears it.
  * Readiness is a hint to call px_drain, never a count.
- * \return the fd; -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
+ * \param t an attached executor or the main executor.
+ * \return the fd (>= 0); -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
  *   (the main executor after px_main); another negative errno if the OS
  *   refuses. \threadsafety Any thread.
  */
@@ -462,6 +520,8 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * may be freed. Hence the hook must be short and must not block, nor wait for
  * t (no px_call to t from it); the owner may wait for it.
  * Setting a hook re-arms it, and calls it at once when work is already queued.
+ * \param t an attached executor or the main executor; \param wake the hook,
+ *   or NULL to remove it; \param ctx its argument.
  * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
  *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */

@@ -140,7 +140,9 @@ PX_EXTERN int px_window_create(px_window_t **out, const px_window_options_t *opt
 
 /**
  * The window's render executor: the only thread on which its context is
- * current. px_call it to run GL work outside px_window_run. NULL when w is NULL.
+ * current. px_call it to run GL work outside px_window_run.
+ * \param w the window.
+ * \return the executor; NULL when w is NULL (no errno).
  * \threadsafety Any thread; valid until px_window_destroy.
  */
 PX_EXTERN px_thread_t *px_window_renderer(const px_window_t *w);
@@ -148,7 +150,9 @@ PX_EXTERN px_thread_t *px_window_renderer(const px_window_t *w);
 /**
  * The GLFW window. GLFW's rules apply to it: most window functions on the
  * main thread only (px_call(px_mainthread(), ...)), context functions on the
- * render executor only. NULL when w is NULL.
+ * render executor only.
+ * \param w the window.
+ * \return the GLFW window; NULL when w is NULL (no errno).
  * \threadsafety Any thread; valid until px_window_destroy.
  */
 PX_EXTERN GLFWwindow *px_window_glfw(const px_window_t *w);
@@ -183,6 +187,7 @@ PX_EXTERN int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *
 /**
  * Ask the window to close (glfwSetWindowShouldClose on the main thread): a
  * running px_window_run returns 0 instead of starting its next frame.
+ * \param w the window.
  * \return 0; -EINVAL w is NULL; -ESHUTDOWN px_glfw_main is not running;
  *   another negative errno for a GLFW error (description in px_last_error()).
  * \threadsafety Any thread (not concurrently with px_window_destroy of w).
@@ -193,6 +198,8 @@ PX_EXTERN int px_window_close(px_window_t *w);
  * Resize the window's client area (glfwSetWindowSize on the main thread). The
  * framebuffer size follows when the window system applies it (see
  * px_window_framebuffer_size).
+ * \param w the window; \param width, \param height the new client size in
+ *   screen coordinates, each > 0.
  * \return 0; -EINVAL w is NULL or width or height is 0 or less (the message
  *   names the value); -ESHUTDOWN px_glfw_main is not running; another negative
  *   errno for a GLFW error (description in px_last_error()).
@@ -204,6 +211,7 @@ PX_EXTERN int px_window_set_size(px_window_t *w, int width, int height);
  * The framebuffer size in pixels, as last reported to the main thread by the
  * window system (GLFW's framebuffer-size callback). Meant for glViewport in a
  * frame function, without a call to the main thread.
+ * \param w the window; \param width, \param height receive the size.
  * \return 0; -EINVAL w, width or height is NULL.
  * \threadsafety Any thread (each value is exact; the pair is read without a
  *   lock and may mix two consecutive sizes during a resize).
@@ -216,6 +224,7 @@ PX_EXTERN int px_window_framebuffer_size(const px_window_t *w, int *width, int *
  * on the main thread, then the render executor (at once, or as soon as the
  * px_window_run in progress returned, without waiting for it here).
  *
+ * \param w the window.
  * \return 0; -EINVAL w is NULL; -EDEADLK called on w's render executor (e.g.
  *   from its frame function; nothing changed); -EALREADY another
  *   px_window_destroy of w is running; -ESHUTDOWN px_glfw_main is not running
