@@ -35,6 +35,7 @@ int pxb_executor(px_thread_t **out, int cpu, px_wait_t wait, const char *name)
     snprintf(spec, sizeof spec, "%d", cpu);
     px_thread_options_t o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     o.name = name;
     o.cpus = cpu >= 0 ? spec : NULL;
     o.wait = wait;
@@ -152,7 +153,7 @@ static int wait_parked(call_ctx_t *c)
 {
     uint64_t deadline = px__now_ns() + 10000000000ull;
     for (;;) {
-        px_stats_t s;
+        px_stats_t s = {.size = sizeof s};
         memset(&s, 0, sizeof s);
         int r = px_thread_stats(c->t, &s);
         if (r) return r;

@@ -85,6 +85,7 @@ static void *owner_main(void *arg)
     snprintf(spec, sizeof spec, "%d", o->cpu);
     px_thread_options_t opts;
     memset(&opts, 0, sizeof opts);
+    opts.size = sizeof opts;
     opts.name = "bench-driven";
     opts.cpus = spec;
     opts.flags = PX_PIN_STRICT;

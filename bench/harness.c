@@ -150,7 +150,7 @@ static uint64_t cpu_ns(const pxb_b_t *b)
         if (clock_gettime(b->clocks[i], &ts) == 0)
             sum += (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     for (unsigned i = 0; i < b->nexecs; i++) { /* px_thread_stats reads the executor's clock */
-        px_stats_t s;
+        px_stats_t s = {.size = sizeof s};
         memset(&s, 0, sizeof s);
         if (px_thread_stats(b->execs[i], &s) == 0) sum += s.cpu_ns;
     }
@@ -161,7 +161,7 @@ static uint64_t wakes(const pxb_b_t *b)
 {
     uint64_t sum = 0;
     for (unsigned i = 0; i < b->nexecs; i++) {
-        px_stats_t s;
+        px_stats_t s = {.size = sizeof s};
         memset(&s, 0, sizeof s);
         if (px_thread_stats(b->execs[i], &s) == 0) sum += s.wakes;
     }

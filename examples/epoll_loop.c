@@ -101,7 +101,7 @@ static void *loop_main(void *arg)
 {
     loop_t *l = arg;
     l->thread = pthread_self();
-    px_thread_options_t opts = {.name = "epoll-loop"};
+    px_thread_options_t opts = {.size = sizeof opts, .name = "epoll-loop"};
     int r = px_thread_attach(&l->ex, &opts);
     if (r) {
         fprintf(stderr, "px_thread_attach: %s (%s)\n", px_strerror(r), px_last_error());

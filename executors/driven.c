@@ -172,11 +172,13 @@ int px__driven_shutdown(struct px_thread *t)
     return 0;
 }
 
-int px_thread_attach(px_thread_t **out, const px_thread_options_t *opts)
+int px_thread_attach(px_thread_t **out, const px_thread_options_t *caller_opts)
 {
     if (out == NULL) return px__fail(-EINVAL, "px_thread_attach: out is NULL");
-    int r = px__options_check(opts);
+    px_thread_options_t own; /* the caller's options in this library's layout */
+    int r = px__options_read(caller_opts, &own, "px_thread_attach");
     if (r) return r;
+    const px_thread_options_t *opts = &own;
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return px__fail(-ENOMEM, "px_thread_attach: out of memory");
     /* The spec is an argument too: a bad one is -EINVAL, before -EBUSY. */

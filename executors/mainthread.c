@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "executor.h"
@@ -127,8 +128,8 @@ int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop)
         if (loop) px_thread_set_wake(m, NULL, NULL);
         if (loop && loop->stop) loop->stop(loop->ctx);
         px__store_seq_cst(&main_state, MAIN_IDLE);
-        return px__fail(-EAGAIN, "%s: cannot start the application thread (%s)", what,
-                        px_strerror(r));
+        return px__fail(-EAGAIN, "%s: the OS refused a new thread for the application (%s)", what,
+                        strerror(-r));
     }
     if (loop) serve_foreign(&a, m);
     else serve_own(&a, m);

@@ -153,6 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Options: wait and flags from byte 1, capacity from bytes 1-2 (up to
      * a bit above PX_CAPACITY_MAX), unknown flag bits from byte 0 bit 5. */
     px_thread_options_t o = {
+        .size = sizeof o,
         .cpus = spec,
         .wait = (px_wait_t)(data[1] & 0x03),
         .capacity = ((unsigned)(data[1] >> 2) << 16 | (unsigned)data[2] << 8) >> 3,

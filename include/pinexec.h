@@ -23,8 +23,13 @@
  * -----------
  * Every fallible function returns 0 (or a count where stated) on success and a
  * negative errno value from <errno.h> on failure; results travel through
- * out-parameters. After a failure, px_last_error() gives a sentence naming the
- * offending value, in the failing thread.
+ * out-parameters. Where a function returns a value instead, its values and its
+ * errors lie in disjoint ranges, stated with it: counts and fds are >= 0
+ * (px_drain, px_serve, px_thread_fd), a tid is > 0 (px_thread_tid), and
+ * px_main/px_main_loop return fn's result, which fn keeps >= 0 (an exit
+ * status) so that every negative result is theirs. After a failure,
+ * px_last_error() gives a sentence naming the offending value, in the failing
+ * thread. docs/errors.md lists every errno of every function.
  *
  * Deadlock freedom: a thread that is itself an executor keeps running the work
  * queued to its own executor while it waits on another executor (in px_call,
@@ -49,8 +54,18 @@
  * Process exit: exit() or a return from main() with live executors does not
  * wait for them; work still queued then may not run.
  *
- * Fields may be added to the option and statistics structures in later minor
- * versions; zero-initialise them.
+ * Size-versioned structures: fields may be added at the end of
+ * px_thread_options_t and px_stats_t in later minor versions (the SOVERSION
+ * is the major), so each begins with `size`, which the caller sets to the
+ * size of its struct: sizeof(px_thread_options_t), sizeof(px_stats_t)
+ * (PX_THREAD_OPTIONS_INIT, PX_STATS_INIT), as SDL and Vulkan do. The library
+ * reads and writes only the bytes both know: options from an older (smaller)
+ * caller get the defaults for the fields it lacks; a newer (larger) caller's
+ * extra bytes must be zero (a set one asks for a field this library does not
+ * know: -EINVAL); statistics are written up to the smaller of the two sizes
+ * and never past the caller's struct. A size below the first version's
+ * (0 included) is -EINVAL, px_last_error() naming it. Zero-initialise the
+ * rest.
  */
 #ifndef PINEXEC_H
 #define PINEXEC_H
@@ -98,7 +113,8 @@ typedef enum px_wait {
 #define PX_CAPACITY_DEFAULT 1024u
 
 /**
- * Executor options; a zero-initialised struct (or NULL) means the defaults.
+ * Executor options; NULL, or a struct with only size set
+ * (PX_THREAD_OPTIONS_INIT), means the defaults.
  *
  * Placement spec grammar (cpus):
  *   - OS-index lists as taskset -c takes them: "2", "0-3", "0,2-3";
@@ -108,6 +124,7 @@ typedef enum px_wait {
  *     nested form "package:0.core:1", and "all".
  */
 typedef struct px_thread_options {
+    size_t size;       /**< sizeof(px_thread_options_t), set by the caller (size-versioned) */
     const char *name;  /**< OS thread name (the OS keeps 15 chars); NULL: "px-<n>" */
     const char *cpus;  /**< placement spec; NULL or "": the whole allowed set */
     unsigned capacity; /**< posts the ring holds; 0: 1024; rounded up to a power of two */
@@ -116,8 +133,18 @@ typedef struct px_thread_options {
     unsigned flags;    /**< PX_PIN_STRICT */
 } px_thread_options_t;
 
+/** An initialiser for px_thread_options_t: the size set, everything else the default. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_THREAD_OPTIONS_INIT {sizeof(px_thread_options_t), NULL, NULL, 0, PX_WAIT_ADAPTIVE, 0, 0}
+#else
+#define PX_THREAD_OPTIONS_INIT {.size = sizeof(px_thread_options_t)}
+#endif
+/* clang-format on */
+
 /** Counters of one executor; all monotonic except cpu_ns, max_depth. */
 typedef struct px_stats {
+    size_t size;           /**< sizeof(px_stats_t), set by the caller (size-versioned) */
     uint64_t calls;        /**< synchronous calls run from the queue */
     uint64_t inline_calls; /**< synchronous calls made on the executor's own thread, run inline */
     uint64_t posts;        /**< posts run */
@@ -127,6 +154,15 @@ typedef struct px_stats {
     uint32_t max_depth;    /**< high-water mark of queued work (calls and posts), sampled */
 } px_stats_t;
 
+/** An initialiser for px_stats_t: the size set. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_STATS_INIT {sizeof(px_stats_t), 0, 0, 0, 0, 0, 0, 0}
+#else
+#define PX_STATS_INIT {.size = sizeof(px_stats_t)}
+#endif
+/* clang-format on */
+
 /**
  * Create an executor: start a thread, name it, bind it to the CPUs of
  * opts->cpus and allocate its ring on the NUMA node of those CPUs.
@@ -134,14 +170,20 @@ typedef struct px_stats {
  * \param out   receives the handle on success; untouched on failure.
  * \param opts  options, or NULL for the defaults (see px_thread_options_t).
  * \return 0 on success;
- *   -EINVAL  out is NULL, capacity > PX_CAPACITY_MAX, wait is unknown, flags has
- *            unknown bits, or the spec is unparsable / names an object or OS
- *            index this machine does not have;
+ *   -EINVAL  out is NULL, opts->size is below the first version's or larger
+ *            with a set byte this library does not know, capacity >
+ *            PX_CAPACITY_MAX, wait is unknown, flags has unknown bits, or the
+ *            spec is unparsable / names an object or OS index this machine
+ *            does not have;
  *   -EXDEV   the spec's CPUs all lie outside the process's allowed set, or
  *            partly outside with PX_PIN_STRICT;
  *   -ENOSYS  the OS cannot bind threads and PX_PIN_STRICT is set;
  *   -ENOMEM  out of memory; -EAGAIN  the OS refused a new thread;
- *   another negative errno from a failed binding.
+ *   a binding the OS refused, never as -EINVAL (which means a bad spec): -EXDEV
+ *            the kernel permits none of the CPUs to the thread now (its cpuset
+ *            changed since the library was loaded; the kernel's EINVAL),
+ *            -EPERM not permitted (privileges, policy), or another negative
+ *            errno as the OS reports it (-EIO when it reports none).
  * \threadsafety Any thread; also from inside a call running on an executor.
  * \note The binding is in place when this returns; nothing is left behind on failure.
  */
@@ -190,8 +232,12 @@ PX_EXTERN int px_call(px_thread_t *t, px_fn fn, void *arg);
 /**
  * As px_call, for a function with a result.
  *
+ * \param t executor; \param fn function returning a result; \param arg its
+ *   argument.
  * \param result receives fn's return value when non-NULL (only on success).
- * \return as px_call.
+ * \return as px_call: 0 after fn returned; -EINVAL t or fn is NULL;
+ *   -ESHUTDOWN t is shut down (fn did not run, *result untouched); -ESRCH t
+ *   is dead after fork().
  * \threadsafety As px_call.
  */
 PX_EXTERN int px_call_v(px_thread_t *t, px_fn_v fn, void *arg, void **result);
@@ -203,6 +249,7 @@ PX_EXTERN int px_call_v(px_thread_t *t, px_fn_v fn, void *arg, void **result);
  * own queue meanwhile). Everything the caller wrote before the post is visible
  * to fn. Allocates nothing.
  *
+ * \param t executor; \param fn function; \param arg its argument.
  * \return 0 once queued; -EINVAL t or fn is NULL; -EAGAIN the ring is full and
  *   the caller is t's own thread (it never waits on itself); -ESHUTDOWN t is
  *   being destroyed or detached; -ESRCH t is dead after fork().
@@ -212,6 +259,10 @@ PX_EXTERN int px_post(px_thread_t *t, px_fn fn, void *arg);
 
 /**
  * As px_post, but never waits: -EAGAIN when the ring is full.
+ * \param t executor; \param fn function; \param arg its argument.
+ * \return 0 once queued; -EINVAL t or fn is NULL; -EAGAIN the ring is full
+ *   (px_last_error() names the executor and its capacity); -ESHUTDOWN t is
+ *   being destroyed or detached; -ESRCH t is dead after fork().
  * \threadsafety Any thread; also from inside a call running on an executor.
  */
 PX_EXTERN int px_try_post(px_thread_t *t, px_fn fn, void *arg);
@@ -219,6 +270,7 @@ PX_EXTERN int px_try_post(px_thread_t *t, px_fn fn, void *arg);
 /**
  * The executor whose thread is calling, or NULL: inside a created executor's
  * thread, an attached thread, or the main thread (the main-thread executor).
+ * \return the executor, or NULL when the calling thread is none.
  * \threadsafety Any thread.
  */
 PX_EXTERN px_thread_t *px_thread_current(void);
@@ -226,52 +278,87 @@ PX_EXTERN px_thread_t *px_thread_current(void);
 /**
  * Write the CPUs t's thread is bound to, read back from the OS, in hwloc list
  * format ("1", "0-3,6").
- * \param buf destination; \param len its size in bytes (including the NUL).
+ * \param t the executor; \param buf destination; \param len its size in bytes (including the NUL).
  * \return 0; -EINVAL t or buf is NULL; -ERANGE len is too small (buf holds a
  *   truncated string when len > 0); -ESRCH t is dead after fork(); another
- *   negative errno when the OS refuses to report the binding.
+ *   negative errno when the OS refuses to report the binding (the OS's errno,
+ *   -EIO when it gives none; -ENOSYS where the OS has no per-thread query).
  * \threadsafety Any thread.
  */
 PX_EXTERN int px_thread_cpus(const px_thread_t *t, char *buf, size_t len);
 
 /**
- * OS thread id (gettid) of t's thread; -EINVAL when t is NULL.
+ * OS thread id (gettid) of t's thread.
+ *
+ * The result and the error never overlap: a thread id is always > 0, the
+ * only error is negative. (A long, not an out-parameter, for compatibility.)
+ * \param t the executor.
+ * \return the thread id, > 0 (after fork(), for an inherited t: the id its
+ *   thread had in the parent); -EINVAL t is NULL.
  * \threadsafety Any thread.
  */
 PX_EXTERN long px_thread_tid(const px_thread_t *t);
 
 /**
  * The name as given at creation (or "px-<n>", or "main" for the main-thread
- * executor); the OS thread name is its first 15 characters. NULL when t is NULL.
+ * executor); the OS thread name is its first 15 characters.
+ * \param t the executor.
+ * \return the name; NULL when t is NULL (no errno: px_last_error() unchanged).
  * \threadsafety Any thread; the string lives as long as t.
  */
 PX_EXTERN const char *px_thread_name(const px_thread_t *t);
 
 /**
  * Read t's counters.
- * \return 0; -EINVAL t or out is NULL.
+ * \param t the executor; \param out receives them: set out->size first
+ *   (PX_STATS_INIT); min(out->size, the library's size) bytes are written,
+ *   none past them, and out->size is left as it is.
+ * \return 0; -EINVAL t or out is NULL, or out->size is below the first
+ *   version's (px_last_error() names it).
  * \threadsafety Any thread; the counters are read without stopping t
  *   (each is exact, the set is not a snapshot).
  */
 PX_EXTERN int px_thread_stats(const px_thread_t *t, px_stats_t *out);
 
-/** Text for a negative errno (also accepts a positive one). Never NULL. */
+/**
+ * Text for an errno value, with pinexec's meaning where it differs from the C
+ * library's (-ESHUTDOWN, -ESRCH, -EAGAIN, ...); px_last_error() has the
+ * detail of a particular failure.
+ * \param err a negative errno (a positive one is accepted too); any int,
+ *   INT_MIN included.
+ * \return a static string, never NULL ("unknown error" for a value that is
+ *   no errno's magnitude). No errno of its own.
+ * \threadsafety Any thread; the string is constant.
+ */
 PX_EXTERN const char *px_strerror(int err);
 
 /**
  * The detail of the last failure in the calling thread, naming the offending
- * value ("" when none). Valid until the thread's next pinexec call.
+ * value.
+ * \return the sentence, "" when none; never NULL. Valid until the thread's
+ *   next pinexec call. No errno of its own.
+ * \threadsafety Any thread; each thread has its own (a thread never sees
+ *   another thread's failure).
  */
 PX_EXTERN const char *px_last_error(void);
 
 /**
  * Record the detail that px_last_error() returns in the calling thread
  * (printf format) and return err: for libraries built on pinexec, so their
- * errors follow the same convention. \threadsafety Any thread.
+ * errors follow the same convention.
+ * \param err the negative errno to return; \param fmt printf format of the
+ *   detail (cut at 255 bytes), followed by its arguments.
+ * \return err, unchanged (-EINVAL, -EIO, ... whatever the caller passes).
+ * \threadsafety Any thread; sets the calling thread's detail only.
  */
 PX_EXTERN int px_error_set(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/** "MAJOR.MINOR.PATCH" of the library in use. */
+/**
+ * The version of the library in use (which may be newer than the header a
+ * program was built with: compare with PX_VERSION_MAJOR/MINOR/PATCH).
+ * \return "MAJOR.MINOR.PATCH", a static string; never fails.
+ * \threadsafety Any thread.
+ */
 PX_EXTERN const char *px_version(void);
 
 /* ------------------------------------------------------------------------- */
@@ -283,11 +370,18 @@ PX_EXTERN const char *px_version(void);
  * px_mainthread(); when fn returns, run what is still queued and return fn's
  * result. Afterwards calls and posts to the main executor return -ESHUTDOWN.
  *
+ * Results and errors: px_main's own failures are negative errno values and
+ * all happen before fn starts (fn never ran); once fn ran, px_main returns
+ * exactly fn's result. Let fn return a value >= 0 (an exit status, as main()
+ * does): then a negative result always is one of the errors below and a
+ * result >= 0 always is fn's.
+ *
+ * \param fn the application, run on a new thread; \param arg its argument.
  * \return fn's result; -EINVAL fn is NULL; -EPERM not called on the main thread
  *   (nothing started); -EBUSY px_main is already running (also when nested in a
  *   call it serves, or inside px_serve/px_drain on the main executor);
- *   -ESHUTDOWN px_main already returned; -EAGAIN the thread for fn could not be
- *   started; -ESRCH the main executor died with fork().
+ *   -ESHUTDOWN px_main already returned; -EAGAIN the OS refused the thread for
+ *   fn (px_main may be called again); -ESRCH the main executor died with fork().
  * \threadsafety Main thread only.
  */
 PX_EXTERN int px_main(int (*fn)(void *arg), void *arg);
@@ -321,6 +415,7 @@ typedef struct px_main_loop {
  * claim on the main thread: while either runs, both return -EBUSY; after
  * either returned, both return -ESHUTDOWN.
  *
+ * \param fn the application, run on a new thread; \param arg its argument.
  * \param loop the loop's hooks; NULL: px_main's own wait.
  * \return fn's result; the errors of px_main; -EINVAL loop lacks wait or wake;
  *   loop->start's negative errno.
@@ -328,16 +423,28 @@ typedef struct px_main_loop {
  */
 PX_EXTERN int px_main_loop(int (*fn)(void *arg), void *arg, const px_main_loop_t *loop);
 
-/** The main-thread executor; never NULL. \threadsafety Any thread. */
+/**
+ * The main-thread executor.
+ * \return the executor, never NULL (also after px_main returned: calls to it
+ *   then return -ESHUTDOWN).
+ * \threadsafety Any thread.
+ */
 PX_EXTERN px_thread_t *px_mainthread(void);
 
-/** Whether the calling thread is the process main thread (tid == pid). */
+/**
+ * Whether the calling thread is the process main thread (tid == pid; in a
+ * fork() child, the thread that forked).
+ * \return true on the main thread; never fails.
+ * \threadsafety Any thread.
+ */
 PX_EXTERN bool px_is_main_thread(void);
 
 /**
  * Make the calling thread an executor that it drives itself (px_drain,
  * px_serve, px_thread_fd). Placement options apply to the calling thread; a
  * NULL name leaves the thread's name as it is.
+ * \param out receives the handle; untouched on failure.
+ * \param opts options (size-versioned, see px_thread_options_t), or NULL.
  * \return 0; -EINVAL bad arguments (checked before anything else); -EBUSY the
  *   thread already is an executor (the main thread is); placement errors as for
  *   px_thread_create.
@@ -347,7 +454,9 @@ PX_EXTERN int px_thread_attach(px_thread_t **out, const px_thread_options_t *opt
 
 /**
  * Run what is queued to an attached executor, refuse new work (-ESHUTDOWN) and
- * free it. \return 0; -EINVAL t is NULL, created or the main executor;
+ * free it.
+ * \param t the attached executor.
+ * \return 0; -EINVAL t is NULL, created or the main executor;
  * -EPERM not called by the owner; -EBUSY called from work t is running (inside
  * px_drain, px_serve or a wait). \threadsafety Owner thread only, from its own
  * code. In a fork() child it frees an inherited t.
@@ -356,7 +465,10 @@ PX_EXTERN int px_thread_detach(px_thread_t *t);
 
 /**
  * Run at most max queued items (0: all that are queued when it starts) on the
- * owner thread; never waits. \return the number run; -EINVAL t is NULL or
+ * owner thread; never waits.
+ * \param t an attached executor or the main executor; \param max the most
+ *   items to run, 0: all that are queued when it starts.
+ * \return the number run (>= 0); -EINVAL t is NULL or
  * self-driven; -EPERM not the owner; -ESHUTDOWN the main executor after px_main;
  * -ESRCH t is dead after fork().
  * \threadsafety Owner thread only; may be nested inside a call it runs.
@@ -366,7 +478,12 @@ PX_EXTERN int px_drain(px_thread_t *t, unsigned max);
 /**
  * Wait up to timeout_ns (negative: forever) for work, run what is queued (not
  * what keeps arriving meanwhile, so the caller gets its thread back) and
- * return the number run (0 on timeout). Errors as px_drain.
+ * return the number run (0 on timeout).
+ * \param t an attached executor or the main executor; \param timeout_ns
+ *   the longest wait in ns, negative: forever, 0: do not wait.
+ * \return the number run (>= 0; 0 on timeout); errors as px_drain: -EINVAL t
+ *   is NULL or self-driven; -EPERM not the owner; -ESHUTDOWN the main
+ *   executor after px_main; -ESRCH t is dead after fork().
  * \threadsafety Owner thread only.
  */
 PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
@@ -382,7 +499,8 @@ PX_EXTERN int px_serve(px_thread_t *t, int64_t timeout_ns);
  * the owner entered px_drain/px_serve may leave it readable after that drain
  * ran its work (a wake not yet served); the next px_drain clears it.
  * Readiness is a hint to call px_drain, never a count.
- * \return the fd; -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
+ * \param t an attached executor or the main executor.
+ * \return the fd (>= 0); -EINVAL t is NULL or self-driven; -ESHUTDOWN t is shut down
  *   (the main executor after px_main); another negative errno if the OS
  *   refuses. \threadsafety Any thread.
  */
@@ -402,6 +520,8 @@ PX_EXTERN int px_thread_fd(px_thread_t *t);
  * may be freed. Hence the hook must be short and must not block, nor wait for
  * t (no px_call to t from it); the owner may wait for it.
  * Setting a hook re-arms it, and calls it at once when work is already queued.
+ * \param t an attached executor or the main executor; \param wake the hook,
+ *   or NULL to remove it; \param ctx its argument.
  * \return 0; -EINVAL t is NULL or self-driven; -EPERM not the owner;
  *   -ESHUTDOWN t is shut down. \threadsafety Owner thread only.
  */

@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,13 +31,20 @@ const char *px_last_error(void) { return last_error; }
 
 const char *px_strerror(int err)
 {
-    if (err < 0) err = -err;
+    /* -INT_MIN is not an int: negate in unsigned arithmetic, where it is
+     * defined for every value, and call what has no int magnitude unknown. */
+    unsigned mag = err < 0 ? 0u - (unsigned)err : (unsigned)err;
+    if (mag > INT_MAX) return "unknown error";
+    err = (int)mag;
     switch (err) {
     case 0: return "success";
     case EINVAL: return "invalid argument";
     case ESHUTDOWN: return "executor is shut down or shutting down";
     case ESRCH: return "executor is dead (inherited across fork)";
-    case EAGAIN: return "ring is full";
+    /* Neutral: a full ring (px_post, px_try_post) and a thread the OS
+     * refused (px_thread_create, px_main) share EAGAIN; px_last_error()
+     * names which one it was. */
+    case EAGAIN: return "resource temporarily unavailable (a full ring, or no new thread)";
     case EDEADLK: return "operation would deadlock (called on the executor's own thread)";
     case EXDEV: return "CPUs lie outside the process's allowed set";
     case ENOSYS: return "binding is not supported by the OS";

@@ -95,7 +95,7 @@ struct px_thread {
     alignas(PX_CACHE_LINE) _Atomic uint32_t state; /* PX__RUNNING / PARKED / AWAY */
     _Atomic uint32_t armed;                        /* driven: the wake hook / fd may fire once */
     _Atomic uint32_t notifying; /* driven: producers inside px__notify_away (hook calls) */
-    _Atomic uint32_t space_seq;                    /* eventcount for posters waiting for space */
+    _Atomic uint32_t space_seq; /* eventcount for posters waiting for space */
     _Atomic uint32_t space_waiters;
     _Atomic uint32_t hook_seq; /* seqlock over hook + hook_ctx */
     _Atomic(void (*)(void *)) hook;
@@ -311,6 +311,10 @@ struct px_thread *px__executor_alloc(const px_thread_options_t *o, const char *n
 void px__executor_free(struct px_thread *t);
 /* Validate options (the part independent of placement). */
 int px__options_check(const px_thread_options_t *o);
+/* The caller's options (NULL: the defaults), size-versioned (src/abi.h), copied
+ * into *o in this library's layout and checked. 0 or -EINVAL (px_last_error
+ * set, naming what: "px_thread_create"). */
+int px__options_read(const px_thread_options_t *in, px_thread_options_t *o, const char *what);
 /* Default spin budget, ns. */
 extern const uint32_t px__default_spin_ns;
 /* Common guard of every API entry: t non-NULL and alive. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abi.h"
 #include "error.h"
 #include "executor.h"
 #include "placement.h"
@@ -62,6 +63,22 @@ int px__options_check(const px_thread_options_t *o)
         return px__fail(-EINVAL, "flags 0x%x has unknown bits 0x%x", o->flags,
                         o->flags & ~PX_PIN_STRICT);
     return 0;
+}
+
+/* The size of px_thread_options_t's first version (pinexec 0.1). */
+#define PX__OPTIONS_SIZE_0_1 PX__SIZE_THROUGH(px_thread_options_t, flags)
+
+int px__options_read(const px_thread_options_t *in, px_thread_options_t *o, const char *what)
+{
+    memset(o, 0, sizeof *o);
+    o->size = sizeof *o;
+    if (in == NULL) return 0;
+    char field[64];
+    snprintf(field, sizeof field, "%s: opts", what);
+    int r = px__struct_in(o, sizeof *o, PX__OPTIONS_SIZE_0_1, in, in->size, field);
+    if (r) return r;
+    o->size = sizeof *o;
+    return px__options_check(o);
 }
 
 struct px_thread *px__executor_alloc(const px_thread_options_t *o, const char *name)
@@ -200,11 +217,13 @@ static void *executor_main(void *arg)
     return NULL;
 }
 
-int px_thread_create(px_thread_t **out, const px_thread_options_t *opts)
+int px_thread_create(px_thread_t **out, const px_thread_options_t *caller_opts)
 {
     if (out == NULL) return px__fail(-EINVAL, "px_thread_create: out is NULL");
-    int r = px__options_check(opts);
+    px_thread_options_t own; /* the caller's options in this library's layout */
+    int r = px__options_read(caller_opts, &own, "px_thread_create");
     if (r) return r;
+    const px_thread_options_t *opts = &own;
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return px__fail(-ENOMEM, "px_thread_create: out of memory");
     r = px__placement_resolve(opts ? opts->cpus : NULL, opts ? opts->flags : 0, set);
@@ -224,7 +243,7 @@ int px_thread_create(px_thread_t **out, const px_thread_options_t *opts)
     r = px__thread_start(&th, executor_main, &s);
     if (r) {
         hwloc_bitmap_free(set);
-        return px__fail(r, "px_thread_create: the OS refused a new thread (%s)", px_strerror(r));
+        return px__fail(r, "px_thread_create: the OS refused a new thread (%s)", strerror(-r));
     }
     while (px__load_acquire(&s.ready) == 0) /* pairs with the release store in report() */
         px__futex_wait(&s.ready, 0, -1);
@@ -306,13 +325,18 @@ int px_thread_stats(const px_thread_t *t, px_stats_t *out)
 {
     if (t == NULL || out == NULL)
         return px__fail(-EINVAL, "px_thread_stats: %s is NULL", t ? "out" : "executor");
+    /* Filled in this library's layout, then copied out as far as the
+     * caller's struct reaches (size-versioned, see src/abi.h). */
+    px_stats_t s = {.size = sizeof s};
     /* Relaxed: counters; each is exact, the set is no snapshot. */
-    out->calls = px__load_relaxed(&t->calls);
-    out->inline_calls = px__load_relaxed(&t->inline_calls);
-    out->posts = px__load_relaxed(&t->posts);
-    out->parks = px__load_relaxed(&t->parks);
-    out->wakes = px__load_relaxed(&t->wakes);
-    out->max_depth = px__load_relaxed(&t->max_depth);
-    out->cpu_ns = (t->tid > 0 && px__check_alive(t) == 0) ? px__thread_cpu_ns(t->tid, t->os) : 0;
-    return 0;
+    s.calls = px__load_relaxed(&t->calls);
+    s.inline_calls = px__load_relaxed(&t->inline_calls);
+    s.posts = px__load_relaxed(&t->posts);
+    s.parks = px__load_relaxed(&t->parks);
+    s.wakes = px__load_relaxed(&t->wakes);
+    s.max_depth = px__load_relaxed(&t->max_depth);
+    s.cpu_ns = (t->tid > 0 && px__check_alive(t) == 0) ? px__thread_cpu_ns(t->tid, t->os) : 0;
+    /* The size of px_stats_t's first version (pinexec 0.1). */
+    return px__struct_out(out, out->size, PX__SIZE_THROUGH(px_stats_t, max_depth), &s, sizeof s,
+                          "px_thread_stats: out");
 }

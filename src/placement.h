@@ -29,8 +29,10 @@ int px__placement_resolve(const char *spec, unsigned flags, hwloc_bitmap_t out);
 
 /*
  * Bind the calling thread to set. Binding unsupported by the OS (ENOSYS): 0
- * (runs unpinned) or -ENOSYS with PX_PIN_STRICT; other failures: -errno.
- * Sets px_last_error on failure.
+ * (runs unpinned) or -ENOSYS with PX_PIN_STRICT; the kernel's EINVAL (no CPU
+ * of set permitted to the thread now): -EXDEV, never a bad spec's -EINVAL;
+ * other refusals: the kernel's -errno (-EPERM, ...), -EIO when hwloc gives
+ * none. Sets px_last_error on failure.
  */
 int px__placement_bind_self(hwloc_const_bitmap_t set, unsigned flags);
 

@@ -305,9 +305,21 @@ int px__placement_bind_self(hwloc_const_bitmap_t set, unsigned flags)
             if (!(flags & PX_PIN_STRICT) || m != &real) return 0;
             return check_strict_binding(m, set);
         }
-        err = errno ? -errno : -EINVAL;
+        err = errno ? -errno : -EIO; /* hwloc failed without saying why */
     }
     if (err > 0) err = -err;
+    if (err == -EINVAL) {
+        /* The kernel's EINVAL (sched_setaffinity): no CPU of the set is
+         * permitted to this thread now (its cpuset cgroup changed, or CPUs
+         * went offline, since the allowed set was captured). The spec itself
+         * was valid, so not -EINVAL (a bad spec): -EXDEV, what a spec outside
+         * the allowed set gets. */
+        return px__fail(-EXDEV,
+                        "binding the thread to CPUs %s failed: the OS refused them (EINVAL: none "
+                        "is permitted to this thread now; its cpuset changed since the library "
+                        "was loaded?)",
+                        px__cpuset_text(set, cpus, sizeof cpus));
+    }
     if (err == -ENOSYS) {
         if (!(flags & PX_PIN_STRICT)) return 0;
         return px__fail(-ENOSYS,
@@ -336,7 +348,7 @@ int px__placement_thread_cpus(long tid, char *buf, size_t len)
     hwloc_bitmap_t set = hwloc_bitmap_alloc();
     if (set == NULL) return px__fail(-ENOMEM, "out of memory reading the CPUs of thread %ld", tid);
     if (hwloc_linux_get_tid_cpubind(m->topo, (pid_t)tid, set) != 0) {
-        err = errno ? -errno : -EINVAL;
+        err = errno ? -errno : -EIO; /* not -EINVAL: the arguments were valid */
         hwloc_bitmap_free(set);
         return px__fail(err, "cannot read the CPU binding of thread %ld: %s", tid,
                         px_strerror(err));

@@ -64,7 +64,7 @@ static inline void *owner_loop(void *arg)
     owner_t *o = arg;
     pthread_setname_np(pthread_self(), "drv-owner");
     o->tid = my_tid();
-    px_thread_options_t opts = {.name = "drv", .wait = o->wait};
+    px_thread_options_t opts = {.size = sizeof opts, .name = "drv", .wait = o->wait};
     o->attach_rc = px_thread_attach(&o->t, &opts);
     pthread_mutex_lock(&o->mu);
     o->done = true;

@@ -238,7 +238,7 @@ static inline void px_test_thread_join(px_test_thread_t *t)
 
 static inline px_thread_t *px_test_create(px_wait_t wait, unsigned capacity, const char *name)
 {
-    px_thread_options_t o = {.name = name, .capacity = capacity, .wait = wait};
+    px_thread_options_t o = {.size = sizeof o, .name = name, .capacity = capacity, .wait = wait};
     px_thread_t *t = NULL;
     int r = px_thread_create(&t, &o);
     if (r != 0)
@@ -269,6 +269,7 @@ static inline px_stats_t px_test_stats(px_thread_t *t)
 {
     px_stats_t s;
     memset(&s, 0, sizeof s);
+    s.size = sizeof s;
     assert_int_equal(px_thread_stats(t, &s), 0);
     return s;
 }

@@ -343,12 +343,12 @@ static void *attached_main(void *arg)
 {
     attached_ctx_t *x = arg;
     px_thread_t *self = NULL;
-    px_thread_options_t o = {.name = "attached", .wait = x->mode};
+    px_thread_options_t o = {.size = sizeof o, .name = "attached", .wait = x->mode};
     x->rc_attach = px_thread_attach(&self, &o);
     if (x->rc_attach) return NULL;
     x->own_tid = px_test_gettid();
     px_thread_t *a = NULL;
-    px_thread_options_t ao = {.wait = x->mode};
+    px_thread_options_t ao = {.size = sizeof ao, .wait = x->mode};
     if (px_thread_create(&a, &ao) != 0) {
         x->rc_attach = -9999;
         px_thread_detach(self);

@@ -124,11 +124,22 @@ static void test_driven_attach_bad_args_first(void **state)
      * give -EINVAL, since they are checked before anything else. */
     px_thread_t *sentinel = (px_thread_t *)0x1, *t = sentinel;
     assert_int_equal(px_thread_attach(NULL, NULL), -EINVAL);
-    assert_int_equal(px_thread_attach(&t, &(px_thread_options_t){.capacity = PX_CAPACITY_MAX + 1}),
-                     -EINVAL);
-    assert_int_equal(px_thread_attach(&t, &(px_thread_options_t){.wait = (px_wait_t)42}), -EINVAL);
-    assert_int_equal(px_thread_attach(&t, &(px_thread_options_t){.flags = 0x80}), -EINVAL);
-    assert_int_equal(px_thread_attach(&t, &(px_thread_options_t){.cpus = "no-such-spec"}), -EINVAL);
+    assert_int_equal(
+        px_thread_attach(&t, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                    .capacity = PX_CAPACITY_MAX + 1}),
+        -EINVAL);
+    assert_int_equal(
+        px_thread_attach(
+            &t, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .wait = (px_wait_t)42}),
+        -EINVAL);
+    assert_int_equal(
+        px_thread_attach(
+            &t, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .flags = 0x80}),
+        -EINVAL);
+    assert_int_equal(
+        px_thread_attach(&t, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                    .cpus = "no-such-spec"}),
+        -EINVAL);
     assert_int_equal(px_thread_attach(&t, NULL), -EBUSY);
     assert_ptr_equal(t, sentinel);
     assert_ptr_equal(px_thread_current(), px_mainthread());
@@ -143,7 +154,8 @@ static void *attach_probe_main(void *arg)
 {
     attach_probe_t *a = arg;
     px_thread_t *t = NULL;
-    a->rc_bad = px_thread_attach(&t, &(px_thread_options_t){.cpus = "no-such-spec"});
+    a->rc_bad = px_thread_attach(
+        &t, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "no-such-spec"});
     a->cur_after_bad = px_thread_current();
     a->rc_ok = px_thread_attach(&a->t, NULL);
     a->cur_attached = px_thread_current();
@@ -201,7 +213,8 @@ static void *name_probe_main(void *arg)
         n->px_tid = px_thread_tid(t);
         px_thread_detach(t);
     }
-    n->rc2 = px_thread_attach(&t, &(px_thread_options_t){.name = "a-rather-long-executor-name"});
+    n->rc2 = px_thread_attach(&t, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                         .name = "a-rather-long-executor-name"});
     if (n->rc2 == 0) {
         pthread_getname_np(pthread_self(), n->os_name_given, sizeof n->os_name_given);
         snprintf(n->px_name_given, sizeof n->px_name_given, "%s", px_thread_name(t));
@@ -236,7 +249,8 @@ static void *place_probe_main(void *arg)
 {
     place_probe_t *p = arg;
     px_thread_t *t;
-    p->rc = px_thread_attach(&t, &(px_thread_options_t){.cpus = p->spec});
+    p->rc = px_thread_attach(
+        &t, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = p->spec});
     if (p->rc == 0) {
         px_thread_cpus(t, p->px_cpus, sizeof p->px_cpus);
         sched_getaffinity(0, sizeof p->after, &p->after);

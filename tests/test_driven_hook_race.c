@@ -78,8 +78,8 @@ static void pause_hook(int point)
 /* ---- records ------------------------------------------------------------------ */
 
 static _Atomic long owner_tid;
-static _Atomic int in_call;        /* the owner is inside px_call */
-static _Atomic int calls_in_call;  /* hook calls made while it was */
+static _Atomic int in_call;       /* the owner is inside px_call */
+static _Atomic int calls_in_call; /* hook calls made while it was */
 static _Atomic int hook1_calls, hook2_calls;
 static _Atomic int post_done;
 
@@ -151,7 +151,7 @@ static void test_hook_not_inside_owner_wait(void **state)
     (void)state;
     reset(PX__PAUSE_AWAY);
     px_thread_t *owner = px_mainthread(), *other = NULL;
-    px_thread_options_t o = {.name = "other"};
+    px_thread_options_t o = {.size = sizeof o, .name = "other"};
     assert_int_equal(px_thread_create(&other, &o), 0);
     assert_int_equal(px_thread_set_wake(owner, hook1, NULL), 0);
     assert_int_equal(px_drain(owner, 0), 0); /* armed, nothing queued */

@@ -261,7 +261,7 @@ static void hook_during_call(owner_t *o, unsigned spin_ns, bool sleeping)
     assert_int_equal(owner_do(o, cmd_set_hook, NULL), 0);
     assert_int_equal(drain(o, 0), 0);
     px_thread_t *e;
-    px_thread_options_t opts = {.name = "callee", .spin_ns = spin_ns};
+    px_thread_options_t opts = {.size = sizeof opts, .name = "callee", .spin_ns = spin_ns};
     assert_int_equal(px_thread_create(&e, &opts), 0);
     calltarget_t ct = {.owner_t = o->t, .sleeping = sleeping};
     call_args_t a = {.e = e, .ct = &ct};

@@ -139,6 +139,10 @@ static void test_faults_thread_start_refused(void **state)
     inj_arm(&inj_thread, 1);
     expect_failed_create(NULL, -EAGAIN, "refused a new thread", before);
     assert_int_equal(atomic_load(&inj_thread.failed), 1);
+    /* Issue 15, defect 3: the detail names the OS's refusal, not a full ring
+     * (px_strerror(-EAGAIN) used to say "ring is full" for both). */
+    if (strstr(px_last_error(), "ring") != NULL)
+        fail_msg("px_last_error() \"%s\" blames a ring for a refused thread", px_last_error());
     inj_arm(&inj_thread, 0);
     create_destroy_ok(NULL); /* nothing stuck: the next one works */
     assert_int_equal(stress_thread_count_settled(before), before);
@@ -186,11 +190,15 @@ static void test_faults_alloc_fails_at_create(void **state)
     (void)state;
     /* aligned_alloc: the executor, then its ring (the executor is freed). */
     fail_each(&inj_alloc, "aligned_alloc", NULL);
-    fail_each(&inj_alloc, "aligned_alloc", &(px_thread_options_t){.capacity = PX_CAPACITY_MAX});
+    fail_each(
+        &inj_alloc, "aligned_alloc",
+        &(px_thread_options_t){.size = sizeof(px_thread_options_t), .capacity = PX_CAPACITY_MAX});
     /* hwloc bitmaps of the placement, for each spec form that allocates. */
     fail_each(&inj_bitmap, "hwloc_bitmap_alloc", NULL);
-    fail_each(&inj_bitmap, "hwloc_bitmap_alloc", &(px_thread_options_t){.cpus = "0"});
-    fail_each(&inj_bitmap, "hwloc_bitmap_alloc", &(px_thread_options_t){.cpus = "pu:0"});
+    fail_each(&inj_bitmap, "hwloc_bitmap_alloc",
+              &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "0"});
+    fail_each(&inj_bitmap, "hwloc_bitmap_alloc",
+              &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "pu:0"});
 }
 
 /* px_thread_attach: a failed allocation leaves the thread as it was. */
@@ -227,7 +235,7 @@ static void test_faults_attach_failures_leave_thread_plain(void **state)
     assert_int_equal(a.rc[0], -ENOMEM);
     assert_non_null(strstr(a.error, "out of memory"));
     assert_null(a.current_after_fail);
-    assert_int_equal(a.rc[1], -EINVAL);
+    assert_int_equal(a.rc[1], -EXDEV); /* the kernel's EINVAL: see binding_refused */
     assert_int_equal(a.rc[2], 0);
 }
 
@@ -237,16 +245,19 @@ static void test_faults_binding_refused(void **state)
 {
     (void)state;
     int before = stress_thread_count();
-    /* EINVAL: a real refusal; the message names the CPUs and the reason. */
+    /* The kernel's EINVAL (no CPU of the set permitted now): -EXDEV, not
+     * the -EINVAL of a bad spec (issue 15, defect 6); the message names the
+     * CPUs and the OS's refusal. */
     px__placement_test_fail_bind(-EINVAL);
-    expect_failed_create(&(px_thread_options_t){.cpus = "0"}, -EINVAL,
-                         "binding the thread to CPUs 0 failed", before);
+    expect_failed_create(&(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = "0"},
+                         -EXDEV, "binding the thread to CPUs 0 failed: the OS refused", before);
     px__placement_test_fail_bind(-EPERM);
     expect_failed_create(NULL, -EPERM, "failed", before);
     /* ENOSYS: the OS cannot bind threads at all. Strict: an error... */
     px__placement_test_fail_bind(-ENOSYS);
-    expect_failed_create(&(px_thread_options_t){.flags = PX_PIN_STRICT}, -ENOSYS, "PX_PIN_STRICT",
-                         before);
+    expect_failed_create(
+        &(px_thread_options_t){.size = sizeof(px_thread_options_t), .flags = PX_PIN_STRICT},
+        -ENOSYS, "PX_PIN_STRICT", before);
     /* ...otherwise the executor runs unpinned, as hwloc-bind would. */
     px__placement_test_fail_bind(-ENOSYS);
     px_thread_t *t = NULL;
@@ -409,7 +420,7 @@ static void test_faults_cgroup_shrinks_after_create(void **state)
 }
 
 /* The creating thread sits in a cpuset that lacks the spec's CPU: the OS
- * refuses the binding (a real EINVAL, not the hook). */
+ * refuses the binding (a real EINVAL from the kernel, not the hook): -EXDEV. */
 static void test_faults_cgroup_refuses_binding(void **state)
 {
     (void)state;
@@ -424,7 +435,8 @@ static void test_faults_cgroup_refuses_binding(void **state)
     char spec[16];
     snprintf(spec, sizeof spec, "%d", first);
     px_thread_t *out = SENTINEL;
-    int r = px_thread_create(&out, &(px_thread_options_t){.cpus = spec});
+    int r = px_thread_create(
+        &out, &(px_thread_options_t){.size = sizeof(px_thread_options_t), .cpus = spec});
     char err[256];
     snprintf(err, sizeof err, "%s", px_last_error());
     int after = stress_thread_count_settled(before);
@@ -433,7 +445,7 @@ static void test_faults_cgroup_refuses_binding(void **state)
     if (r == 0) px_test_destroy(out);
     cg_remove(&c);
     assert_true(back);
-    assert_int_equal(r, -EINVAL);
+    assert_int_equal(r, -EXDEV); /* not a bad spec's -EINVAL (issue 15, defect 6) */
     assert_ptr_equal(out, SENTINEL);
     assert_non_null(strstr(err, "binding the thread to CPUs"));
     assert_int_equal(after, before);
@@ -458,7 +470,9 @@ static void test_faults_cgroup_strict_never_narrows(void **state)
     char spec[32], bound[64] = "";
     snprintf(spec, sizeof spec, "%d,%d", first, last);
     px_thread_t *out = SENTINEL;
-    int r = px_thread_create(&out, &(px_thread_options_t){.cpus = spec, .flags = PX_PIN_STRICT});
+    int r = px_thread_create(&out, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                          .cpus = spec,
+                                                          .flags = PX_PIN_STRICT});
     if (r == 0) px_thread_cpus(out, bound, sizeof bound);
     bool back = cg_move(CPUSET_ROOT, px_test_gettid());
     if (r == 0) px_test_destroy(out);
@@ -488,7 +502,11 @@ static void test_faults_px_main_thread_refused(void **state)
     int r = px_main(app_returns_7, NULL);
     inj_arm(&inj_thread, 0);
     assert_int_equal(r, -EAGAIN);
-    assert_non_null(strstr(px_last_error(), "application thread"));
+    /* Issue 15, defect 3: the OS's refusal is named, not a full ring. */
+    if (strstr(px_last_error(), "refused a new thread for the application") == NULL ||
+        strstr(px_last_error(), "ring") != NULL)
+        fail_msg("px_main: px_last_error() \"%s\" does not name the refused thread",
+                 px_last_error());
     assert_int_equal(stress_thread_count_settled(before), before);
     assert_int_equal(px_main(app_returns_7, NULL), 7); /* nothing stuck: it runs now */
 }

@@ -65,7 +65,7 @@ static int child_checks(px_thread_t **ex, px_thread_t *full, bool may_start_thre
         /* New executors work in the child. */
         for (size_t i = 0; i < NEXEC; i++) {
             px_thread_t *t = NULL;
-            px_thread_options_t o = {.wait = px_test_modes[i]};
+            px_thread_options_t o = {.size = sizeof o, .wait = px_test_modes[i]};
             if (px_thread_create(&t, &o) != 0) return 15;
             for (int k = 0; k < 100; k++)
                 if (px_call(t, px_test_bump, NULL) != 0 || px_post(t, px_test_bump, NULL) != 0)
@@ -181,11 +181,12 @@ static void exit_inside(void *arg) { exit((int)(intptr_t)arg); }
 static int child_setup(void)
 {
     for (size_t i = 0; i < NEXEC; i++) {
-        px_thread_options_t o = {.wait = px_test_modes[i]};
+        px_thread_options_t o = {.size = sizeof o, .wait = px_test_modes[i]};
         if (px_thread_create(&live[i], &o) != 0) return 1;
         if (px_call(live[i], px_test_noop, NULL) != 0) return 2;
     }
-    px_thread_options_t fo = {.capacity = 4, .wait = PX_WAIT_SLEEP, .name = "held"};
+    px_thread_options_t fo = {
+        .size = sizeof fo, .capacity = 4, .wait = PX_WAIT_SLEEP, .name = "held"};
     if (px_thread_create(&live[NEXEC], &fo) != 0) return 3;
     px_thread_t *held = live[NEXEC];
     px_test_gate_init(&child_gate);

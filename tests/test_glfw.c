@@ -49,7 +49,8 @@ static int glfw_scenario(int (*app)(void *), void *arg)
 
 static px_window_t *make_window(int width, int height, const char *render_cpus)
 {
-    px_window_options_t o = {.width = width,
+    px_window_options_t o = {.size = sizeof o,
+                             .width = width,
                              .height = height,
                              .title = "test_glfw",
                              .hidden = true,
@@ -64,7 +65,7 @@ static px_window_t *make_window(int width, int height, const char *render_cpus)
 
 static px_thread_t *make_worker(void)
 {
-    px_thread_options_t o = {.name = "test-worker"};
+    px_thread_options_t o = {.size = sizeof o, .name = "test-worker"};
     px_thread_t *t = NULL;
     CHILD_CHECK_INT(px_thread_create(&t, &o), 0);
     return t;
@@ -570,7 +571,7 @@ static int errors_app(void *arg)
 {
     (void)arg;
     px_window_t *w = NULL;
-    px_window_options_t o = {.hidden = true, .gl_major = 99, .gl_minor = 0};
+    px_window_options_t o = {.size = sizeof o, .hidden = true, .gl_major = 99, .gl_minor = 0};
     int r = px_window_create(&w, &o);
     CHILD_CHECK(r < 0);
     CHILD_CHECK(w == NULL);
@@ -578,10 +579,11 @@ static int errors_app(void *arg)
     printf("version 99.0: %d %s\n", r, px_last_error());
     int version_r = r;
 
-    o = (px_window_options_t){.width = -1};
+    o = (px_window_options_t){.size = sizeof(px_window_options_t), .width = -1};
     CHILD_CHECK_INT(px_window_create(&w, &o), -EINVAL);
     CHILD_CHECK(strstr(px_last_error(), "-1") != NULL);
-    o = (px_window_options_t){.hidden = true, .render_cpus = "bogus:7"};
+    o = (px_window_options_t){
+        .size = sizeof(px_window_options_t), .hidden = true, .render_cpus = "bogus:7"};
     CHILD_CHECK_INT(px_window_create(&w, &o), -EINVAL);
     CHILD_CHECK(strstr(px_last_error(), "bogus") != NULL);
     CHILD_CHECK_INT(px_window_create(NULL, NULL), -EINVAL);
@@ -671,6 +673,98 @@ static int leak_canary_app(void *arg)
 
 static int scenario_leak_canary(void) { return glfw_scenario(leak_canary_app, NULL); }
 
+/* ---- create_vs_shutdown: a failed px_window_create races the main executor closing
+ * (issue 15, defect 1). The program is linked with
+ * -Wl,--wrap=glfwMakeContextCurrent (tests/CMakeLists.txt): while armed, the
+ * wrapper (on the new window's render executor, inside px_window_create)
+ * raises a GLFW platform error and holds the creation until the main executor
+ * has closed, so the creation fails and its teardown finds the main executor
+ * gone (-ESHUTDOWN). The app thread's exit waits (a thread-specific
+ * destructor) until px_window_create returned, so px_glfw_main's teardown
+ * (px__glfw_destroy_all, after joining the app thread) walks the registry only
+ * then: a window that the failed creation freed, although it was still
+ * registered, is a use-after-free there (a crash, or AddressSanitizer). */
+
+typedef struct shutdown_race {
+    GLFWerrorfun report; /* pinexec's error callback, read on the main thread */
+    _Atomic int armed, attach_reached, closed_seen, create_done;
+    int create_r;
+    px_window_t *out;
+} shutdown_race_t;
+
+static shutdown_race_t race = {.out = NULL};
+
+static void race_noop(void *arg) { (void)arg; }
+
+void __real_glfwMakeContextCurrent(GLFWwindow *win);
+void __wrap_glfwMakeContextCurrent(GLFWwindow *win);
+void __wrap_glfwMakeContextCurrent(GLFWwindow *win)
+{
+    __real_glfwMakeContextCurrent(win);
+    if (win == NULL || !atomic_exchange(&race.armed, 0)) return;
+    race.report(GLFW_PLATFORM_ERROR, "injected by test_glfw (create_vs_shutdown)");
+    atomic_store_explicit(&race.attach_reached, 1, memory_order_release);
+    uint64_t deadline = px_test_now_ns() + BOUND_NS;
+    while (px_call(px_mainthread(), race_noop, NULL) != -ESHUTDOWN) {
+        if (px_test_now_ns() > deadline) return; /* the checks below fail */
+        px_test_sleep_us(500);
+    }
+    atomic_store_explicit(&race.closed_seen, 1, memory_order_release);
+}
+
+static void grab_error_callback(void *arg)
+{
+    shutdown_race_t *r = arg;
+    r->report = glfwSetErrorCallback(NULL);
+    glfwSetErrorCallback(r->report);
+}
+
+static void *create_racing(void *arg)
+{
+    shutdown_race_t *r = arg;
+    px_window_options_t o = {
+        .size = sizeof o, .width = 32, .height = 32, .hidden = true, .title = "race"};
+    r->out = NULL;
+    r->create_r = px_window_create(&r->out, &o);
+    printf("create_vs_shutdown: px_window_create %d (%s)\n", r->create_r, px_last_error());
+    atomic_store_explicit(&r->create_done, 1, memory_order_release);
+    return NULL;
+}
+
+static pthread_key_t app_exit_key;
+static pthread_t creator;
+
+static void app_thread_exit(void *arg)
+{
+    (void)arg;
+    at_least(&race.create_done, 1); /* the main executor is closed; its teardown waits */
+}
+
+static int create_vs_shutdown_app(void *arg)
+{
+    (void)arg;
+    CHILD_CHECK_INT(px_call(px_mainthread(), grab_error_callback, &race), 0);
+    CHILD_CHECK(race.report != NULL);
+    CHILD_CHECK_INT(pthread_key_create(&app_exit_key, app_thread_exit), 0);
+    CHILD_CHECK_INT(pthread_setspecific(app_exit_key, &race), 0);
+    atomic_store(&race.armed, 1);
+    CHILD_CHECK_INT(pthread_create(&creator, NULL, create_racing, &race), 0);
+    CHILD_CHECK(at_least(&race.attach_reached, 1));
+    return 0; /* the main executor closes now, with the creation in its failure path */
+}
+
+static int scenario_create_vs_shutdown(void)
+{
+    int r = glfw_scenario(create_vs_shutdown_app, NULL);
+    if (r) return r;
+    pthread_join(creator, NULL);
+    CHILD_CHECK(atomic_load(&race.closed_seen) == 1);
+    CHILD_CHECK_INT(race.create_r, -EIO);
+    CHILD_CHECK(race.out == NULL);
+    printf("ok create_vs_shutdown create=%d\n", race.create_r);
+    return 0;
+}
+
 /* ---- the scenario table ------------------------------------------------------- */
 
 static const struct scenario {
@@ -689,6 +783,7 @@ static const struct scenario {
     {"bad_display", scenario_bad_display},
     {"px_main_after", scenario_px_main_after}, /* core bug reproducer, see above */
     {"leak_canary", scenario_leak_canary},
+    {"create_vs_shutdown", scenario_create_vs_shutdown},
 };
 
 static int run_scenario(const char *name)
@@ -786,6 +881,39 @@ static void test_glfw_errors_carry_glfw_text(void **state)
     expect_scenario("errors", &result);
 }
 
+static void test_glfw_create_fails_while_shutting_down(void **state)
+{
+    (void)state;
+    expect_scenario("create_vs_shutdown", &result);
+    assert_non_null(strstr(result.out, "create=-5"));
+}
+
+/* px_window_options_t is size-versioned (issue 15, defect 4); the options are
+ * read before px_glfw_main is asked for, so no X server is needed. */
+static void test_glfw_window_options_size_versioned(void **state)
+{
+    (void)state;
+    px_window_t *w = NULL;
+    px_window_options_t o = {.hidden = true}; /* size forgotten */
+    assert_int_equal(px_window_create(&w, &o), -EINVAL);
+    assert_non_null(strstr(px_last_error(), "px_window_create: opts->size is 0"));
+    struct {
+        px_window_options_t o;
+        uint64_t future[2];
+    } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.o.size = sizeof newer;
+    /* Accepted (then refused only because px_glfw_main is not running). */
+    assert_int_equal(px_window_create(&w, &newer.o), -ESHUTDOWN);
+    newer.future[0] = 7;
+    assert_int_equal(px_window_create(&w, &newer.o), -EINVAL);
+    assert_non_null(strstr(px_last_error(), "does not know"));
+    px_window_options_t d = PX_WINDOW_OPTIONS_INIT;
+    assert_int_equal(d.size, sizeof d);
+    assert_int_equal(px_window_create(&w, &d), -ESHUTDOWN);
+    assert_null(w);
+}
+
 static void test_glfw_init_failure(void **state)
 {
     (void)state;
@@ -814,7 +942,8 @@ static void test_glfw_suppression_keeps_our_leaks(void **state)
 {
     (void)state;
 #ifdef PX_TEST_LSAN
-    print_message("expected below: LeakSanitizer reports the canary's 4096-byte leak (leak_on_main)\n");
+    print_message(
+        "expected below: LeakSanitizer reports the canary's 4096-byte leak (leak_on_main)\n");
 #endif
     assert_int_equal(spawn_self("leak_canary", SPAWN_TIMEOUT_S, &result), 0);
     printf("[leak_canary] %s", result.out);
@@ -836,6 +965,7 @@ int main(int argc, char **argv)
 {
     if (argc == 2) return run_scenario(argv[1]);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_glfw_window_options_size_versioned),
         cmocka_unit_test(test_glfw_init_failure),
         cmocka_unit_test(test_glfw_clear_reads_back),
         cmocka_unit_test(test_glfw_context_on_renderer_only),
@@ -845,6 +975,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_glfw_many_windows),
         cmocka_unit_test(test_glfw_lifecycle),
         cmocka_unit_test(test_glfw_errors_carry_glfw_text),
+        cmocka_unit_test(test_glfw_create_fails_while_shutting_down),
         cmocka_unit_test(test_glfw_suppression_keeps_our_leaks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,8 +38,9 @@ int main()
         std::fprintf(stderr, "px_version() = %s, header says %s\n", got ? got : "(null)", want);
         return 1;
     }
-    px_thread_options_t opts = {};
-    px_stats_t stats = {};
+    px_thread_options_t opts = PX_THREAD_OPTIONS_INIT; // size-versioned: size set, rest zero
+    px_stats_t stats = PX_STATS_INIT;
+    if (opts.size != sizeof opts || stats.size != sizeof stats) return 1;
     (void)opts;
     (void)stats;
 #ifdef PX_TEST_GLFW_HEADER

@@ -518,7 +518,7 @@ static void test_lifecycle_names(void **state)
     static const char long_name[] = "a-rather-long-executor-name-0123456789";
     char copy[sizeof long_name];
     memcpy(copy, long_name, sizeof long_name);
-    px_thread_options_t o = {.name = copy};
+    px_thread_options_t o = {.size = sizeof o, .name = copy};
     px_thread_t *d = NULL;
     assert_int_equal(px_thread_create(&d, &o), 0);
     memset(copy, 'x', sizeof copy - 1); /* the executor keeps its own copy */

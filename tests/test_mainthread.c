@@ -608,7 +608,7 @@ static int app_inline(void *arg)
 
 static int scenario_inline(void)
 {
-    px_stats_t s0, s1, s2;
+    px_stats_t s0 = PX_STATS_INIT, s1 = PX_STATS_INIT, s2 = PX_STATS_INIT;
     CHILD_CHECK_INT(px_thread_stats(M, &s0), 0);
     /* Before px_main. */
     ran_t r = {0};

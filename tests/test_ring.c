@@ -70,7 +70,7 @@ static void test_ring_capacity_limit(void **state)
 {
     (void)state;
     px_thread_t *t = NULL;
-    px_thread_options_t o = {.capacity = PX_CAPACITY_MAX + 1};
+    px_thread_options_t o = {.size = sizeof o, .capacity = PX_CAPACITY_MAX + 1};
     assert_int_equal(px_thread_create(&t, &o), -EINVAL);
     assert_null(t);
     assert_non_null(strstr(px_last_error(), "1048577"));

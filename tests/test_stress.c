@@ -66,7 +66,7 @@ static void *mix_producer_main(void *arg)
     unsigned p = mp->id;
     px_thread_t *self = NULL;
     if (mp->attach) {
-        px_thread_options_t o = {.name = "mix-attached"};
+        px_thread_options_t o = {.size = sizeof o, .name = "mix-attached"};
         if (px_thread_attach(&self, &o) != 0) {
             mix.errors[p]++;
             return NULL;
@@ -215,7 +215,8 @@ static void oversubscribe(px_wait_t mode)
     static const char *const cpus[OV_NE] = {"0", "0", "1", "1"};
     for (int e = 0; e < OV_NE; e++) {
         /* Two per CPU when the machine allows it; otherwise wherever allowed. */
-        px_thread_options_t o = {.name = "over", .capacity = 8, .wait = mode, .cpus = cpus[e]};
+        px_thread_options_t o = {
+            .size = sizeof o, .name = "over", .capacity = 8, .wait = mode, .cpus = cpus[e]};
         if (px_thread_create(&over.ex[e], &o) != 0) {
             o.cpus = NULL;
             assert_int_equal(px_thread_create(&over.ex[e], &o), 0);

@@ -105,7 +105,7 @@ static void *lc_producer(void *arg)
     unsigned p = (unsigned)(uintptr_t)arg;
     px_thread_t *self = NULL;
     if (p == 0) {
-        px_thread_options_t o = {.name = "lc-attached"};
+        px_thread_options_t o = {.size = sizeof o, .name = "lc-attached"};
         if (px_thread_attach(&self, &o) != 0) self = NULL;
     }
     uint64_t rng = 0xA0761D6478BD642Full * (p + 3);
@@ -168,7 +168,7 @@ static void *lc_destroyer(void *arg)
 {
     px_thread_t *self = NULL;
     if (arg) {
-        px_thread_options_t o = {.name = "lc-destroyer"};
+        px_thread_options_t o = {.size = sizeof o, .name = "lc-destroyer"};
         if (px_thread_attach(&self, &o) != 0) self = NULL;
     }
     unsigned seen = 0;
@@ -283,8 +283,8 @@ static void *churn(void *arg)
     unsigned n = (unsigned)(uintptr_t)arg;
     unsigned long count = 0;
     for (unsigned i = 0; i < n; i++) {
-        px_thread_options_t o = {.wait = px_test_modes[i % PX_TEST_NMODES],
-                                 .capacity = 1u << (i % 6)};
+        px_thread_options_t o = {
+            .size = sizeof o, .wait = px_test_modes[i % PX_TEST_NMODES], .capacity = 1u << (i % 6)};
         px_thread_t *t = NULL;
         if (px_thread_create(&t, &o) != 0) return (void *)1;
         if (px_call(t, px_test_count, &count) != 0) return (void *)2;

@@ -196,7 +196,9 @@ static void *serve_attached(void *arg)
     served_t *s = arg;
     px_thread_t *t = NULL;
     px__test_ring_start = s->start; /* this thread allocates the executor */
-    s->rc = px_thread_attach(&t, &(px_thread_options_t){.name = "wrap-attached", .capacity = 4});
+    s->rc = px_thread_attach(&t, &(px_thread_options_t){.size = sizeof(px_thread_options_t),
+                                                        .name = "wrap-attached",
+                                                        .capacity = 4});
     if (s->rc) {
         atomic_store_explicit(&s->t, (px_thread_t *)(uintptr_t)1, memory_order_release);
         return NULL;

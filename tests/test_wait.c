@@ -102,8 +102,11 @@ static void *torture_main(void *arg)
 static void run_torture(px_wait_t mode, unsigned spin_ns, int ncallers, int calls, int posts,
                         unsigned capacity)
 {
-    px_thread_options_t o = {
-        .name = "torture", .wait = mode, .spin_ns = spin_ns, .capacity = capacity};
+    px_thread_options_t o = {.size = sizeof o,
+                             .name = "torture",
+                             .wait = mode,
+                             .spin_ns = spin_ns,
+                             .capacity = capacity};
     static torture_t x;
     memset(&x, 0, sizeof x);
     assert_int_equal(px_thread_create(&x.t, &o), 0);

@@ -12,6 +12,7 @@ static int create(void **out, int cpu)
     snprintf(spec, sizeof spec, "%d", cpu);
     px_thread_options_t o;
     memset(&o, 0, sizeof o);
+    o.size = sizeof o;
     o.name = "peer-pinexec";
     o.cpus = cpu >= 0 ? spec : NULL;
     px_thread_t *t = NULL;

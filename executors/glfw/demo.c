@@ -320,6 +320,7 @@ static int demo_app(void *arg)
 {
     demo_t *d = arg;
     px_window_options_t o = {
+        .size = sizeof o,
         .width = d->width,
         .height = d->height,
         .title = "pinexec demo",
@@ -339,7 +340,8 @@ static int demo_app(void *arg)
     d->hooks0 = px__glfw_wake_count();
     px_thread_t *logic;
     /* Off the render executor's own core when one was chosen. */
-    px_thread_options_t lo = {.name = "px-logic", .cpus = d->place.own ? d->place.others : NULL};
+    px_thread_options_t lo = {
+        .size = sizeof lo, .name = "px-logic", .cpus = d->place.own ? d->place.others : NULL};
     r = px_thread_create(&logic, &lo);
     if (r == 0) r = px_post(logic, logic_loop, d);
     if (r) {

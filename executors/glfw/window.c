@@ -3,7 +3,9 @@
  * render executor on which its OpenGL context is current, and nowhere else.
  *
  * Lifetime: a window is reference-counted. Its owner (px_window_create) holds
- * one reference, each px_window_run in progress another. Destroying releases
+ * one reference, each px_window_run in progress another, and px_window_create
+ * one more while it runs (px_glfw_main's teardown may destroy a window it
+ * registered before it returned: the main executor closing concurrently). Destroying releases
  * the context and destroys the GLFW window at once; the render executor and
  * the memory go with the last reference, so px_window_destroy never waits for
  * a running px_window_run (which may be blocked on the destroyer's own
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "abi.h"
 #include "atomic.h"
 #include "glfw_internal.h"
 
@@ -235,9 +238,15 @@ static int not_running(const char *what)
 
 int px_window_create(px_window_t **out, const px_window_options_t *opts)
 {
-    static const px_window_options_t defaults;
-    const px_window_options_t *o = opts ? opts : &defaults;
     if (out == NULL) return px_error_set(-EINVAL, "px_window_create: out is NULL");
+    /* The caller's options in this library's layout (size-versioned, src/abi.h). */
+    px_window_options_t own = {.size = sizeof own};
+    if (opts) {
+        int r = px__struct_in(&own, sizeof own, PX__SIZE_THROUGH(px_window_options_t, hidden), opts,
+                              opts->size, "px_window_create: opts");
+        if (r) return r;
+    }
+    const px_window_options_t *o = &own;
     if (o->width < 0 || o->height < 0)
         return px_error_set(-EINVAL, "px_window_create: size %d x %d is negative", o->width,
                             o->height);
@@ -248,8 +257,9 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
 
     px_window_t *w = calloc(1, sizeof *w);
     if (w == NULL) return px_error_set(-ENOMEM, "px_window_create: out of memory");
-    atomic_init(&w->refs, 1);
-    px_thread_options_t ro = {.name = "px-render", .cpus = o->render_cpus};
+    /* The owner's reference and the creation's own, dropped when it returns. */
+    atomic_init(&w->refs, 2);
+    px_thread_options_t ro = {.size = sizeof ro, .name = "px-render", .cpus = o->render_cpus};
     int r = px_thread_create(&w->renderer, &ro);
     if (r) {
         free(w);
@@ -279,11 +289,15 @@ int px_window_create(px_window_t **out, const px_window_options_t *opts)
     if (r) {
         char msg[256];
         snprintf(msg, sizeof msg, "%s", px_last_error());
-        teardown(w, false, "px_window_create");
-        unref(w);
+        /* -ESHUTDOWN: the main executor closed under us and w is still in
+         * the registry; px_glfw_main's teardown (px__glfw_destroy_all) owns
+         * it and drops the owner's reference, as for px_window_destroy. */
+        if (teardown(w, false, "px_window_create") != -ESHUTDOWN) unref(w);
+        unref(w); /* the creation's own: may free w */
         return px_error_set(r, "%s", msg);
     }
     *out = w;
+    unref(w); /* the creation's own; the owner's keeps w */
     return 0;
 }
 

@@ -65,6 +65,9 @@ extern "C" {
  * to it return -ESHUTDOWN from every thread), destroys the windows still open
  * (their handles are gone) and calls glfwTerminate().
  *
+ * As for px_main, px_glfw_main's own errors all happen before app starts:
+ * let app return a value >= 0 and a negative result always is one of these.
+ *
  * \param app  the application; runs on a new thread. \param arg its argument.
  * \return app's result;
  *   -EINVAL   app is NULL;
@@ -87,14 +90,31 @@ PX_EXTERN int px_glfw_main(int (*app)(void *arg), void *arg);
 /** A window, its GL context and its render executor. Opaque. */
 typedef struct px_window px_window_t;
 
-/** Window options; a zero-initialised struct (or NULL) means the defaults. */
+/**
+ * Window options; NULL, or a struct with only size set
+ * (PX_WINDOW_OPTIONS_INIT), means the defaults. Size-versioned as
+ * px_thread_options_t is (see <pinexec.h>): set size to
+ * sizeof(px_window_options_t); a smaller size than the first version's is
+ * -EINVAL, fields an older caller lacks get their defaults, a newer caller's
+ * extra bytes must be zero.
+ */
 typedef struct px_window_options {
+    size_t size;             /**< sizeof(px_window_options_t), set by the caller */
     int width, height;       /**< client size in screen coordinates; 0: 640 x 480 */
     const char *title;       /**< NULL: "pinexec" */
     const char *render_cpus; /**< render executor placement (core spec grammar); NULL: any CPU */
     int gl_major, gl_minor;  /**< requested OpenGL version; 0: GLFW's default */
     bool hidden;             /**< create the window invisible (tests, off-screen work) */
 } px_window_options_t;
+
+/** An initialiser for px_window_options_t: the size set, everything else the default. */
+/* clang-format off */
+#ifdef __cplusplus
+#define PX_WINDOW_OPTIONS_INIT {sizeof(px_window_options_t), 0, 0, NULL, NULL, 0, 0, false}
+#else
+#define PX_WINDOW_OPTIONS_INIT {.size = sizeof(px_window_options_t)}
+#endif
+/* clang-format on */
 
 /**
  * Create a window on the main thread, start its render executor (pinned as
@@ -103,8 +123,10 @@ typedef struct px_window_options {
  * \param out   receives the window; untouched on failure.
  * \param opts  options, or NULL for the defaults.
  * \return 0;
- *   -EINVAL    out is NULL, a size or GL version is negative, or GLFW rejects
- *              a value (GLFW_INVALID_VALUE);
+ *   -EINVAL    out is NULL, opts->size is below the first version's (or larger
+ *              with a set byte this library does not know), a size or GL
+ *              version is negative, or GLFW rejects a value
+ *              (GLFW_INVALID_VALUE);
  *   -ESHUTDOWN px_glfw_main is not running;
  *   -ENOTSUP   the requested OpenGL version or API is unavailable;
  *   -EIO       another GLFW platform error;
@@ -118,7 +140,9 @@ PX_EXTERN int px_window_create(px_window_t **out, const px_window_options_t *opt
 
 /**
  * The window's render executor: the only thread on which its context is
- * current. px_call it to run GL work outside px_window_run. NULL when w is NULL.
+ * current. px_call it to run GL work outside px_window_run.
+ * \param w the window.
+ * \return the executor; NULL when w is NULL (no errno).
  * \threadsafety Any thread; valid until px_window_destroy.
  */
 PX_EXTERN px_thread_t *px_window_renderer(const px_window_t *w);
@@ -126,7 +150,9 @@ PX_EXTERN px_thread_t *px_window_renderer(const px_window_t *w);
 /**
  * The GLFW window. GLFW's rules apply to it: most window functions on the
  * main thread only (px_call(px_mainthread(), ...)), context functions on the
- * render executor only. NULL when w is NULL.
+ * render executor only.
+ * \param w the window.
+ * \return the GLFW window; NULL when w is NULL (no errno).
  * \threadsafety Any thread; valid until px_window_destroy.
  */
 PX_EXTERN GLFWwindow *px_window_glfw(const px_window_t *w);
@@ -161,6 +187,7 @@ PX_EXTERN int px_window_run(px_window_t *w, void (*frame)(px_window_t *w, void *
 /**
  * Ask the window to close (glfwSetWindowShouldClose on the main thread): a
  * running px_window_run returns 0 instead of starting its next frame.
+ * \param w the window.
  * \return 0; -EINVAL w is NULL; -ESHUTDOWN px_glfw_main is not running;
  *   another negative errno for a GLFW error (description in px_last_error()).
  * \threadsafety Any thread (not concurrently with px_window_destroy of w).
@@ -171,6 +198,8 @@ PX_EXTERN int px_window_close(px_window_t *w);
  * Resize the window's client area (glfwSetWindowSize on the main thread). The
  * framebuffer size follows when the window system applies it (see
  * px_window_framebuffer_size).
+ * \param w the window; \param width, \param height the new client size in
+ *   screen coordinates, each > 0.
  * \return 0; -EINVAL w is NULL or width or height is 0 or less (the message
  *   names the value); -ESHUTDOWN px_glfw_main is not running; another negative
  *   errno for a GLFW error (description in px_last_error()).
@@ -182,6 +211,7 @@ PX_EXTERN int px_window_set_size(px_window_t *w, int width, int height);
  * The framebuffer size in pixels, as last reported to the main thread by the
  * window system (GLFW's framebuffer-size callback). Meant for glViewport in a
  * frame function, without a call to the main thread.
+ * \param w the window; \param width, \param height receive the size.
  * \return 0; -EINVAL w, width or height is NULL.
  * \threadsafety Any thread (each value is exact; the pair is read without a
  *   lock and may mix two consecutive sizes during a resize).
@@ -194,6 +224,7 @@ PX_EXTERN int px_window_framebuffer_size(const px_window_t *w, int *width, int *
  * on the main thread, then the render executor (at once, or as soon as the
  * px_window_run in progress returned, without waiting for it here).
  *
+ * \param w the window.
  * \return 0; -EINVAL w is NULL; -EDEADLK called on w's render executor (e.g.
  *   from its frame function; nothing changed); -EALREADY another
  *   px_window_destroy of w is running; -ESHUTDOWN px_glfw_main is not running

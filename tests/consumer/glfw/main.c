@@ -32,7 +32,8 @@ static void frame(px_window_t *w, void *arg)
 static int app(void *arg)
 {
     struct run *r = arg;
-    px_window_options_t o = {.width = 64, .height = 64, .title = "consumer", .hidden = true};
+    px_window_options_t o = {
+        .size = sizeof o, .width = 64, .height = 64, .title = "consumer", .hidden = true};
     px_window_t *w;
     int err = px_window_create(&w, &o);
     if (err) {
